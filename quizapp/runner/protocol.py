@@ -1,0 +1,159 @@
+"""What crosses the process boundary: length-prefixed JSON, never pickle. No torch here.
+
+A request runs `steps` in order in one fresh namespace holding torch, nn, F, device, seed and
+the params, after `torch.manual_seed(seed)`; then, if `evaluate` is set, that expression's value
+is encoded and returned. Values come back as plain data (see `Value` below).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, BinaryIO
+
+HEADER = struct.Struct(">I")
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+class RunStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"  # the code raised (including SystemExit / KeyboardInterrupt)
+    TIMEOUT = "timeout"  # wall clock or CPU limit
+    CRASHED = "crashed"  # killed by a signal (segfault, abort, OOM kill)
+    DIED = "died"  # exited without replying (os._exit, sys.exit in a thread...)
+    RUNNER_ERROR = "runner_error"  # the sandbox itself failed; not the code's fault
+
+
+@dataclass(frozen=True)
+class Step:
+    code: str
+    label: str  # "setup", "user", "check", "solution", ...; named in errors
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    steps: tuple[Step, ...]
+    seed: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+    evaluate: str | None = None  # an expression evaluated after the steps
+    timeout: float = 2.0  # wall-clock seconds for the whole run
+    memory_mb: int = 2048
+    max_output_bytes: int = 64 * 1024
+    device: str | None = None  # None: the runner's device
+    instruments: dict[str, Any] | None = None  # explain-by-running requests (trace/graph/modes)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["steps"] = [asdict(s) for s in self.steps]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRequest:
+        steps = tuple(Step(**s) for s in data.pop("steps"))
+        return cls(steps=steps, **data)
+
+
+@dataclass(frozen=True)
+class RunError:
+    type: str  # exception class name, e.g. "AssertionError"
+    message: str
+    traceback: str = ""
+    step: str | None = None  # the label of the step that raised
+    line: int | None = None  # line within that step's code
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: RunStatus
+    value: Any = None  # encoded value of `evaluate` (see values encoding)
+    stdout: str = ""
+    stdout_truncated: bool = False
+    error: RunError | None = None
+    exit_code: int | None = None
+    signal: int | None = None
+    duration_ms: float = 0.0
+    device: str = "cpu"
+    torch_version: str = ""
+    instruments: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is RunStatus.OK
+
+    def describe(self) -> str:
+        """One line a user can read: what went wrong in this run."""
+        if self.status is RunStatus.OK:
+            return "ran to the end"
+        if self.status is RunStatus.ERROR and self.error is not None:
+            where = f" in {self.error.step}" if self.error.step else ""
+            line = f" line {self.error.line}" if self.error.line else ""
+            return f"{self.error.type}{where}{line}: {self.error.message}".rstrip(": ")
+        if self.status is RunStatus.TIMEOUT:
+            return "ran past its time limit (an infinite loop, or too much work)"
+        if self.status is RunStatus.CRASHED:
+            return f"crashed (signal {self.signal})"
+        if self.status is RunStatus.DIED:
+            return f"exited early (exit code {self.exit_code}) without finishing"
+        msg = self.error.message if self.error else "unknown failure"
+        return f"the runner failed: {msg}"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        err = data.get("error")
+        return cls(
+            **{
+                **data,
+                "status": RunStatus(data["status"]),
+                "error": RunError(**err) if err else None,
+            }
+        )
+
+
+# Encoded values (produced by runner.values in the child, consumed by grading in the parent):
+#   None, bool, int, float (nan/inf as JSON NaN/Infinity), str  -> as is
+#   list / tuple                                                  -> {"__list__": [...]} / {"__tuple__": [...]}
+#   torch.Size                                                    -> {"__size__": [ints]}
+#   torch.Tensor -> {"__tensor__": {"shape": [..], "dtype": "float32", "requires_grad": bool,
+#                     "values": nested list (None if over the cap), "summary": str, "device": str}}
+#   dict (str keys)                                               -> {"__dict__": {k: value}}
+#   anything else                                                 -> {"__repr__": repr(x)[:1000], "type": name}
+
+
+def write_message(stream: BinaryIO, payload: dict[str, Any]) -> None:
+    body = json.dumps(payload, allow_nan=True).encode()
+    stream.write(HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def read_message(stream: BinaryIO) -> dict[str, Any] | None:
+    """One message, or None at a clean end of stream."""
+    head = _read_exact(stream, HEADER.size)
+    if head is None:
+        return None
+    (length,) = HEADER.unpack(head)
+    if length > MAX_MESSAGE_BYTES:
+        raise ValueError(f"message of {length} bytes exceeds the limit")
+    body = _read_exact(stream, length)
+    if body is None:
+        raise EOFError("stream ended inside a message")
+    result: dict[str, Any] = json.loads(body)
+    return result
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
+    chunks: list[bytes] = []
+    remaining = n
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            if remaining == n:
+                return None
+            raise EOFError("stream ended inside a message")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
