@@ -1,18 +1,31 @@
 """The one place that composes bank + runner + grading + store for the front ends (CLI, TUI).
 
-Front ends hold a `QuizService` and call only its methods; everything they get back is plain
-data (dataclasses from bank/grading/stats/progress). No Textual, no torch here.
-
-STATUS: API contract under construction; methods are implemented as the layers land.
+Front ends hold a `QuizService` and call only its methods; what they get back is plain data
+(dataclasses from bank, grading, stats and progress). No Textual and no torch here: the runner
+owns torch in its own process. Methods documented as BLOCKING run PyTorch code or hit the
+database; a UI calls them from a worker thread.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from quizapp.bank.models import Question
+from quizapp.bank import Bank, Problem, Variant, draw_variant, load_bank, new_seed
+from quizapp.bank import params_as_code, substitute
+from quizapp.bank.models import Kind, Question
+from quizapp.config import Settings
 from quizapp.grading.types import GradeResult
+
+if TYPE_CHECKING:
+    from quizapp.explain import Explanation
+    from quizapp.grading.live import LiveGrader
+    from quizapp.progress import AttemptRecord, ProgressService, QueueItem, UserInfo
+    from quizapp.runner import Runner
+    from quizapp.stats import Stats
 
 
 @dataclass(frozen=True)
@@ -37,13 +50,221 @@ class ShownQuestion:
     question: Question
     seed: int
     prompt: str  # Markdown, params substituted
-    setup_code: str  # params as assignment lines, then the setup (empty when show_setup is false)
+    setup_code: str  # params as assignment lines, then the setup ("" when show_setup is false)
     options: tuple[tuple[str, str], ...]  # (letter, text) in this seed's order; choice only
     hints: tuple[str, ...]  # params substituted
     explanation: str  # params substituted
     params: dict[str, Any]
     starter: str  # code kind
 
+    @property
+    def kind(self) -> Kind:
+        return self.question.kind
+
+
+def show_variant(variant: Variant) -> ShownQuestion:
+    """A variant rendered for display; shared by the CLI's `show` and the TUI."""
+    q, params = variant.question, variant.params
+    setup = ""
+    if q.show_setup:
+        assignments = params_as_code(params)
+        setup = "\n".join(part for part in (assignments, q.setup.rstrip()) if part)
+    options: tuple[tuple[str, str], ...] = ()
+    if variant.options:
+        options = tuple((variant.letter_of(opt), opt) for opt in variant.options)
+    return ShownQuestion(
+        question=q,
+        seed=variant.seed,
+        prompt=substitute(q.prompt, params),
+        setup_code=setup,
+        options=options,
+        hints=tuple(substitute(h, params) for h in q.hints),
+        explanation=substitute(q.explanation, params),
+        params=dict(params),
+        starter=q.starter,
+    )
+
 
 class QuizService:
-    """See module docstring. Construct with `QuizService.create(settings)` or inject parts in tests."""
+    """Composes the layers. Build with `QuizService.create(settings)`; tests inject parts."""
+
+    def __init__(
+        self,
+        *,
+        bank_dirs: Sequence[Path],
+        runner: Runner,
+        progress: ProgressService,
+        bank: Bank | None = None,
+    ) -> None:
+        self._bank_dirs = list(bank_dirs)
+        self._bank = bank if bank is not None else load_bank(self._bank_dirs)
+        self._bank_lock = threading.Lock()
+        self.runner = runner
+        self.progress = progress
+        self._grader: LiveGrader | None = None
+
+    @classmethod
+    def create(cls, settings: Settings, *, runner: Runner | None = None) -> QuizService:
+        """Cheap: loads the bank and opens (and migrates) the store; does not start the runner."""
+        from quizapp.progress import ProgressService
+        from quizapp.runner import Runner as RunnerImpl
+        from quizapp.store import open_store
+
+        store = open_store(settings.db_url)
+        return cls(
+            bank_dirs=settings.bank_dirs,
+            runner=runner if runner is not None else RunnerImpl(device=settings.device),
+            progress=ProgressService(store),
+        )
+
+    # -- bank ---------------------------------------------------------------------------------
+    @property
+    def bank(self) -> Bank:
+        return self._bank
+
+    def reload_bank(self) -> Bank:
+        bank = load_bank(self._bank_dirs)
+        with self._bank_lock:
+            self._bank = bank
+        return bank
+
+    @property
+    def bank_dirs(self) -> list[Path]:
+        return list(self._bank_dirs)
+
+    def bank_problems(self) -> list[Problem]:
+        return list(self._bank.problems)
+
+    def topics(self) -> list[str]:
+        return self._bank.topics()
+
+    def question(self, question_id: str) -> Question:
+        return self._bank.get(question_id)
+
+    # -- runner -------------------------------------------------------------------------------
+    def start_runner(self) -> None:
+        self.runner.start()
+
+    def runner_status(self) -> RunnerStatus:
+        st = self.runner.state
+        return RunnerStatus(
+            phase=st.phase, device=st.device, torch_version=st.torch_version, reason=st.reason
+        )
+
+    @property
+    def grader(self) -> LiveGrader:
+        if self._grader is None:
+            from quizapp.grading.live import LiveGrader
+
+            self._grader = LiveGrader(self.runner)
+        return self._grader
+
+    # -- questions ----------------------------------------------------------------------------
+    @staticmethod
+    def new_seed() -> int:
+        return new_seed()
+
+    def variant(self, question_id: str, seed: int) -> Variant:
+        return draw_variant(self._bank.get(question_id), seed)
+
+    def show(self, question_id: str, seed: int) -> ShownQuestion:
+        return show_variant(self.variant(question_id, seed))
+
+    def grade(
+        self,
+        question_id: str,
+        seed: int,
+        answer: str,
+        *,
+        ticked: Sequence[int] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> GradeResult:
+        """BLOCKING: grades one answer by running the question live in the sandbox."""
+        return self.grader.grade(self.variant(question_id, seed), answer, ticked=ticked, cancel=cancel)
+
+    def explain(self, question_id: str, seed: int) -> Explanation | None:
+        """BLOCKING: reruns the question with instruments attached (trace, graph, modes)."""
+        from quizapp.explain import explain_variant
+
+        return explain_variant(self.runner, self.variant(question_id, seed))
+
+    def scratch(self, code: str, *, timeout: float = 5.0) -> Explanation:
+        """BLOCKING: runs a user's snippet in the sandbox and explains it (the scratchpad)."""
+        from quizapp.explain import explain_snippet
+
+        return explain_snippet(self.runner, code, timeout=timeout)
+
+    # -- progress -----------------------------------------------------------------------------
+    def users(self) -> list[UserInfo]:
+        return self.progress.list_users()
+
+    def add_user(self, name: str) -> UserInfo:
+        return self.progress.add_user(name)
+
+    def rename_user(self, old: str, new: str) -> None:
+        self.progress.rename_user(old, new)
+
+    def remove_user(self, name: str) -> None:
+        self.progress.remove_user(name)
+
+    def start_session(self, user: str, mode: str, topic: str | None = None) -> int:
+        return self.progress.start_session(user, mode, topic)
+
+    def end_session(self, session_id: int) -> None:
+        self.progress.end_session(session_id)
+
+    def record(
+        self,
+        user: str,
+        question_id: str,
+        result: GradeResult,
+        *,
+        answer: str,
+        latency_s: float,
+        hints_used: int = 0,
+        session_id: int | None = None,
+    ) -> AttemptRecord | None:
+        """Commits the attempt at once. Invalid answers are not attempts: returns None."""
+        if not result.counts:
+            return None
+        return self.progress.record_attempt(
+            user,
+            self._bank.get(question_id),
+            result,
+            answer=answer,
+            latency_s=latency_s,
+            hints_used=hints_used,
+            session_id=session_id,
+        )
+
+    def next_questions(
+        self, user: str, *, mode: str = "review", topic: str | None = None, limit: int = 10
+    ) -> list[QueueItem]:
+        questions = self._playable(topic)
+        return self.progress.next_questions(
+            user, questions=questions, mode=mode, topic=topic, limit=limit
+        )
+
+    def stats(self, user: str) -> Stats:
+        return self.progress.stats(user, questions=list(self._bank.questions.values()))
+
+    def _playable(self, topic: str | None) -> list[Question]:
+        device = self.runner.state.device
+        out = []
+        for q in self._bank.questions.values():
+            if topic is not None and q.topic != topic:
+                continue
+            if q.requires and q.requires.device and device and q.requires.device != device:
+                continue
+            out.append(q)
+        return out
+
+    def close(self) -> None:
+        self.runner.close()
+        self.progress.close()
+
+    def __enter__(self) -> QuizService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
