@@ -1,0 +1,406 @@
+"""Grading an answer by running the question live in the sandboxed runner.
+
+The truth is always computed in a run of its own (setup, then the `answer` expression), never in
+the same process as the user's code, and compared here on plain data. Truths are deterministic
+given (question, seed), so they are cached per (question id, content hash, seed).
+
+Rules by kind:
+- shape / value / choice: the answer is parsed first; an unparseable one is INVALID and needs no
+  run. Then the truth is computed (or taken from the cache) and compared.
+- output: the truth is what `setup` prints.
+- code: one run of setup, the user's code (step "your code") and `check`. Only a run that ends
+  normally passes: an exception, `SystemExit`, `os._exit`, a crash or a timeout in the user's code
+  never does. An AssertionError raised by `check` becomes the feedback.
+- recall: self-graded with no run. score = ticked key points / all key points; CORRECT when the
+  score is at least `RECALL_PASS` (half of the key points), INCORRECT otherwise.
+
+A failure of the question itself (its setup raises, its answer cannot be graded, the runner
+fails, a `requires` the runner cannot meet) is status ERROR with a message naming the step.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from quizapp.bank.models import Kind, Question, Requires
+from quizapp.grading.compare import (
+    Comparison,
+    TruthTypeError,
+    compare_choice,
+    compare_output,
+    compare_shape,
+    compare_value,
+    display_array,
+    display_parsed,
+    display_shape,
+    normalise_output,
+    truth_array,
+    truth_choice,
+    truth_shape,
+)
+from quizapp.grading.parse import LETTERS, AnswerParseError, parse_choice, parse_shape, parse_value
+from quizapp.grading.requirements import unmet_requirement
+from quizapp.grading.types import GradeResult, GradeStatus
+from quizapp.runner.protocol import RunRequest, RunResult, RunStatus, Step
+
+RECALL_PASS = 0.5
+USER_STEP = "your code"
+DEFAULT_CACHE_SIZE = 512
+
+
+class CodeRunner(Protocol):
+    """What the grader needs of quizapp.runner.Runner (thread-safe `run`)."""
+
+    def run(self, request: RunRequest) -> RunResult: ...
+
+
+class VariantLike(Protocol):
+    """What the grader needs of quizapp.bank.Variant."""
+
+    @property
+    def question(self) -> Question: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+    @property
+    def options(self) -> Sequence[str] | None: ...
+
+
+@dataclass(frozen=True)
+class Truth:
+    """The live truth of one variant: `value` is the runner-encoded value of `answer` (shape,
+    value, choice), the printed text (output), or None (code, recall: nothing to compute)."""
+
+    kind: Kind
+    value: Any
+    stdout: str = ""
+    duration_ms: float = 0.0
+    device: str = ""
+    torch_version: str = ""
+
+
+class QuestionFailed(Exception):
+    """The question itself could not produce its truth; `str()` says which step and why."""
+
+    def __init__(self, message: str, result: RunResult | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.result = result
+
+    @property
+    def timed_out(self) -> bool:
+        return self.result is not None and self.result.status is RunStatus.TIMEOUT
+
+
+class LiveGrader:
+    """Grades answers by running questions in `runner`. Thread-safe; share one per runner."""
+
+    def __init__(self, runner: CodeRunner, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self.runner = runner
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, str, int], Truth] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- truth ---------------------------------------------------------------------------------
+    def truth(self, variant: VariantLike) -> Truth:
+        """The variant's live truth (cached). Raises QuestionFailed when the question fails."""
+        q = variant.question
+        if q.kind in (Kind.CODE, Kind.RECALL):
+            return Truth(kind=q.kind, value=None)
+        key = (q.id, q.content_hash(), variant.seed)
+        if self.cache_size > 0:
+            with self._lock:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    self._cache.move_to_end(key)
+                    return cached
+        truth = self._compute_truth(variant)
+        if self.cache_size > 0:
+            with self._lock:
+                self._cache[key] = truth
+                self._cache.move_to_end(key)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return truth
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def _compute_truth(self, variant: VariantLike) -> Truth:
+        q = variant.question
+        self._check_requirements(q)
+        if q.kind is Kind.OUTPUT:
+            evaluate = None
+        elif q.answer is None or not q.answer.strip():
+            raise QuestionFailed(f"question {q.id} has no `answer` to compute its truth from")
+        else:
+            evaluate = q.answer
+        request = RunRequest(
+            steps=(Step(code=q.setup, label="setup"),),
+            seed=variant.seed,
+            params=dict(variant.params),
+            evaluate=evaluate,
+            timeout=q.timeout,
+        )
+        result = self.runner.run(request)
+        self._check_requirements(q, result)
+        if not result.ok:
+            raise QuestionFailed(_question_failure(q, result, evaluate is not None), result)
+        if q.kind is Kind.OUTPUT:
+            value: Any = result.stdout
+            if result.stdout_truncated:
+                raise QuestionFailed(
+                    f"question {q.id}: its setup prints more than the runner keeps; print less",
+                    result,
+                )
+        else:
+            value = result.value
+        return Truth(
+            kind=q.kind,
+            value=value,
+            stdout=result.stdout,
+            duration_ms=result.duration_ms,
+            device=result.device,
+            torch_version=result.torch_version,
+        )
+
+    def _check_requirements(self, q: Question, result: RunResult | None = None) -> None:
+        if q.requires is None:
+            return
+        device, version = self._runner_facts(result)
+        reason = unmet_requirement(q.requires, device=device, torch_version=version)
+        if reason is not None:
+            raise QuestionFailed(f"question {q.id} cannot run here: {reason}")
+
+    def _runner_facts(self, result: RunResult | None) -> tuple[str | None, str | None]:
+        if result is not None and result.status is not RunStatus.RUNNER_ERROR:
+            return result.device or None, result.torch_version or None
+        state = getattr(self.runner, "state", None)
+        return getattr(state, "device", None), getattr(state, "torch_version", None)
+
+    def requirement_problem(self, requires: Requires | None) -> str | None:
+        """Why the runner (as far as known now) cannot meet `requires`, or None."""
+        if requires is None:
+            return None
+        device, version = self._runner_facts(None)
+        return unmet_requirement(requires, device=device, torch_version=version)
+
+    # -- grading ---------------------------------------------------------------------------------
+    def grade(
+        self,
+        variant: VariantLike,
+        answer: str,
+        *,
+        ticked: Sequence[int] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> GradeResult:
+        q = variant.question
+        base = _Base(q.id, variant.seed, answer)
+        if q.kind is Kind.RECALL:
+            return _grade_recall(base, q, ticked)
+        if not answer.strip():
+            return base.result(GradeStatus.INVALID, feedback=_empty_hint(q.kind))
+        if cancel is not None and cancel.is_set():
+            return base.result(GradeStatus.ERROR, feedback="grading was cancelled")
+        if q.kind is Kind.CODE:
+            return self._grade_code(base, variant)
+
+        parsed: Any = None
+        given_display = answer.strip()
+        try:
+            if q.kind is Kind.SHAPE:
+                parsed = parse_shape(answer)
+                given_display = display_shape(parsed)
+            elif q.kind is Kind.VALUE:
+                parsed = parse_value(answer)
+                given_display = display_parsed(parsed)
+            elif q.kind is Kind.CHOICE:
+                parsed = parse_choice(answer, variant.options or ())
+                given_display = f"{LETTERS[parsed]}) {(variant.options or ())[parsed]}"
+        except AnswerParseError as exc:
+            return base.result(GradeStatus.INVALID, feedback=str(exc))
+
+        try:
+            truth = self.truth(variant)
+        except QuestionFailed as exc:
+            return base.result(GradeStatus.ERROR, feedback=exc.message, given_display=given_display)
+        facts = {
+            "duration_ms": truth.duration_ms,
+            "device": truth.device,
+            "torch_version": truth.torch_version,
+            "stdout": truth.stdout,
+        }
+        try:
+            expected, expected_display, comparison = _compare(q, variant, parsed, answer, truth)
+        except TruthTypeError as exc:
+            return base.result(
+                GradeStatus.ERROR,
+                feedback=f"question {q.id} is broken: {exc}",
+                given_display=given_display,
+                **facts,
+            )
+        return base.result(
+            GradeStatus.CORRECT if comparison.correct else GradeStatus.INCORRECT,
+            feedback=comparison.feedback,
+            expected=expected,
+            expected_display=expected_display,
+            given_display=given_display,
+            score=1.0 if comparison.correct else 0.0,
+            **facts,
+        )
+
+    def run_code(
+        self, variant: VariantLike, code: str, *, timeout: float | None = None
+    ) -> RunResult:
+        """One run of setup, `code` (as the user's step) and the question's check."""
+        q = variant.question
+        steps = [Step(code=q.setup, label="setup"), Step(code=code, label=USER_STEP)]
+        if q.check:
+            steps.append(Step(code=q.check, label="check"))
+        request = RunRequest(
+            steps=tuple(steps),
+            seed=variant.seed,
+            params=dict(variant.params),
+            timeout=timeout if timeout is not None else q.timeout,
+        )
+        return self.runner.run(request)
+
+    def _grade_code(self, base: _Base, variant: VariantLike) -> GradeResult:
+        q = variant.question
+        if not q.check:
+            return base.result(GradeStatus.ERROR, feedback=f"question {q.id} has no `check`")
+        try:
+            self._check_requirements(q)
+        except QuestionFailed as exc:
+            return base.result(GradeStatus.ERROR, feedback=exc.message)
+        result = self.run_code(variant, base.given)
+        facts = {
+            "duration_ms": result.duration_ms,
+            "device": result.device,
+            "torch_version": result.torch_version,
+            "stdout": result.stdout,
+            "expected": q.solution,
+            "expected_display": q.solution or "",
+        }
+        status, feedback = code_verdict(q, result)
+        return base.result(
+            status,
+            feedback=feedback,
+            score=1.0 if status is GradeStatus.CORRECT else 0.0,
+            extra={"run_status": result.status.value},
+            **facts,
+        )
+
+
+def code_verdict(q: Question, result: RunResult) -> tuple[GradeStatus, str]:
+    """The verdict on one run of setup + user code + check."""
+    if result.status is RunStatus.OK:
+        return GradeStatus.CORRECT, "your code passed the check"
+    if result.status is RunStatus.TIMEOUT:
+        return (
+            GradeStatus.TIMEOUT,
+            f"your code ran past the {q.timeout:g} s limit (an infinite loop, or too much work)",
+        )
+    if result.status is RunStatus.RUNNER_ERROR:
+        return GradeStatus.ERROR, result.describe()
+    err = result.error
+    if result.status is RunStatus.ERROR and err is not None:
+        if err.step == "setup":
+            return GradeStatus.ERROR, f"question {q.id}: its setup failed: {result.describe()}"
+        if err.step == "check" and err.type == "AssertionError":
+            return GradeStatus.INCORRECT, err.message or "the check failed (an assert failed)"
+        if err.type == "SystemExit":
+            return GradeStatus.INCORRECT, "your code called exit() before the check could run"
+        if err.step == "check":
+            return GradeStatus.INCORRECT, f"the check failed on your code: {result.describe()}"
+        where = f" (line {err.line})" if err.line else ""
+        return GradeStatus.INCORRECT, f"your code raised {err.type}{where}: {err.message}"
+    if result.status is RunStatus.DIED:
+        return GradeStatus.INCORRECT, f"your code {result.describe()}"
+    return GradeStatus.INCORRECT, f"your code {result.describe()}"
+
+
+def _question_failure(q: Question, result: RunResult, evaluating: bool) -> str:
+    if result.status is RunStatus.TIMEOUT:
+        return f"question {q.id}: its setup ran past its {q.timeout:g} s time limit"
+    if result.status is RunStatus.RUNNER_ERROR:
+        return f"question {q.id} could not run: {result.describe()}"
+    step = result.error.step if result.error is not None else None
+    what = "setup" if step == "setup" or not evaluating else "`answer` expression"
+    return f"question {q.id}: its {what} failed: {result.describe()}"
+
+
+def _compare(
+    q: Question, variant: VariantLike, parsed: Any, answer: str, truth: Truth
+) -> tuple[Any, str, Comparison]:
+    if q.kind is Kind.SHAPE:
+        dims = truth_shape(truth.value)
+        return list(dims), display_shape(dims), compare_shape(parsed, dims)
+    if q.kind is Kind.VALUE:
+        array = truth_array(truth.value)
+        return array.data, display_array(array), compare_value(parsed, array, q.tolerance)
+    if q.kind is Kind.CHOICE:
+        options = list(variant.options or ())
+        option = truth_choice(truth.value, options)
+        letter = LETTERS[options.index(option)]
+        return option, f"{letter}) {option}", compare_choice(parsed, options, option)
+    if q.kind is Kind.OUTPUT:
+        text = str(truth.value)
+        return text, normalise_output(text), compare_output(answer, text)
+    raise TruthTypeError(f"kind {q.kind} has no truth to compare")
+
+
+def _grade_recall(base: _Base, q: Question, ticked: Sequence[int] | None) -> GradeResult:
+    points = q.key_points or ()
+    model = q.model_answer or ""
+    if not points:
+        return base.result(GradeStatus.ERROR, feedback=f"question {q.id} has no key_points")
+    if ticked is None:
+        return base.result(GradeStatus.INVALID, feedback="tick the key points your answer covered")
+    chosen = sorted(set(ticked))
+    if any(i < 0 or i >= len(points) for i in chosen):
+        return base.result(
+            GradeStatus.INVALID, feedback=f"key points are numbered 0 to {len(points) - 1}"
+        )
+    score = len(chosen) / len(points)
+    missed = [points[i] for i in range(len(points)) if i not in chosen]
+    feedback = f"you covered {len(chosen)} of {len(points)} key points"
+    if missed:
+        feedback += "; missed: " + "; ".join(missed)
+    return base.result(
+        GradeStatus.CORRECT if score >= RECALL_PASS else GradeStatus.INCORRECT,
+        feedback=feedback,
+        expected=model,
+        expected_display=model,
+        score=score,
+        extra={"ticked": chosen},
+    )
+
+
+def _empty_hint(kind: Kind) -> str:
+    hints = {
+        Kind.SHAPE: "type a shape such as (16, 64)",
+        Kind.VALUE: "type a value such as 0.5, [1, 2] or tensor([1., 2.])",
+        Kind.CHOICE: "type the letter of an option",
+        Kind.OUTPUT: "type what the code prints",
+        Kind.CODE: "write some code",
+    }
+    return "the answer is empty: " + hints.get(kind, "type an answer")
+
+
+@dataclass(frozen=True)
+class _Base:
+    question_id: str
+    seed: int
+    given: str
+
+    def result(self, status: GradeStatus, **fields: Any) -> GradeResult:
+        return GradeResult(
+            question_id=self.question_id, seed=self.seed, status=status, given=self.given, **fields
+        )

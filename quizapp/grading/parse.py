@@ -1,0 +1,398 @@
+"""Reading what a user typed. Answers are data: parsed here by a small hand-written reader,
+never evaluated. Every failure is an `AnswerParseError` whose message says what was expected.
+
+Shapes: `(16, 64)`, `16, 64`, `16x64`, `16 x 64`, `16×64`, `[16, 64]`, `torch.Size([16, 64])`,
+`Size([16,64])`; `()`, `[]`, `torch.Size([])` for a scalar; `16` or `(16,)` for one dimension.
+
+Values: ints, floats (`1e-3`, `-0.5`, `.5`, `nan`, `inf`), `True`/`False` (any case), nested
+lists or tuples, `tensor([...])` / `torch.tensor([...], dtype=...)` (trailing keyword arguments
+such as `dtype=`, `requires_grad=True`, `grad_fn=<MulBackward0>` are ignored), and tensors pasted
+from PyTorch's own printing (`tensor([[1., 2.],\\n [3., 4.]])`, `tensor(3.5000)`,
+`Parameter containing:` prefixes).
+
+Choices: the letter an option is shown under (`b`, `B)`, `(b)`, `b.`) or the option's text
+(case and whitespace do not matter).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+Scalar: TypeAlias = bool | int | float
+# A parsed value: a scalar or a (possibly nested) list of scalars. Lists are rectangular.
+Value: TypeAlias = "Scalar | list[Value]"
+
+
+class AnswerParseError(ValueError):
+    """The answer could not be read; `str(error)` is a message for the user."""
+
+
+SHAPE_HINT = "type dimensions like 16x64 or (16, 64); () for a scalar"
+VALUE_HINT = "type a number, True/False, a list like [[1, 2], [3, 4]] or tensor([...])"
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    one_line = " ".join(text.split())
+    if len(one_line) > limit:
+        one_line = one_line[: limit - 1] + "…"
+    return f"'{one_line}'"
+
+
+# --------------------------------------------------------------------------------------------
+# A tiny character-level reader shared by the shape and value parsers.
+
+
+class _Syntax(Exception):
+    """Internal: where and why reading stopped; turned into an AnswerParseError by the caller."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_NUMBER = re.compile(
+    r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)",
+    re.IGNORECASE,
+)
+MAX_NUMBER_CHARS = 400  # int() refuses very long digit strings; nobody types those
+MAX_DEPTH = 32  # nesting deeper than any real tensor answer; keeps the reader off the C stack
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.depth = 0
+
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def peek(self) -> str:
+        self.skip_space()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def at_end(self) -> bool:
+        return self.peek() == ""
+
+    def take(self, char: str) -> bool:
+        if self.peek() == char:
+            self.pos += 1
+            return True
+        return False
+
+    def expect(self, char: str, what: str) -> None:
+        if not self.take(char):
+            found = self.peek()
+            raise _Syntax(f"expected {what}, found {found!r}" if found else f"expected {what}")
+
+    def take_word(self, *words: str) -> str | None:
+        """Consume one of `words` (case-insensitive, whole word only)."""
+        self.skip_space()
+        match = _WORD.match(self.text, self.pos)
+        if match and match.group(0).lower() in {w.lower() for w in words}:
+            self.pos = match.end()
+            return match.group(0)
+        return None
+
+    def take_prefix(self, *names: str) -> bool:
+        """Consume a dotted call prefix such as `torch.Size` or `Size` (case-sensitive)."""
+        self.skip_space()
+        for name in sorted(names, key=len, reverse=True):
+            end = self.pos + len(name)
+            if self.text.startswith(name, self.pos) and not (
+                end < len(self.text) and (self.text[end].isalnum() or self.text[end] == "_")
+            ):
+                self.pos = end
+                return True
+        return False
+
+    def number_token(self) -> str | None:
+        self.skip_space()
+        match = _NUMBER.match(self.text, self.pos)
+        if match is None:
+            return None
+        end = match.end()
+        if end - self.pos > MAX_NUMBER_CHARS:
+            raise _Syntax("a number is too long")
+        # "1e" or "nanx" is not a number; but "16x64" is a number followed by a separator.
+        if (
+            end < len(self.text)
+            and (self.text[end].isalpha() or self.text[end] == "_")
+            and self.text[end] not in "xX"
+        ):
+            return None
+        self.pos = end
+        return match.group(0)
+
+    def skip_balanced_until_close(self) -> None:
+        """Skip keyword arguments up to (not including) the `)` that closes the current call."""
+        depth = 0
+        quote = ""
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if quote:
+                if char == quote:
+                    quote = ""
+            elif char in "'\"":
+                quote = char
+            elif char in "([{<":
+                depth += 1
+            elif char in ")]}>":
+                if depth == 0:
+                    if char == ")":
+                        return
+                    raise _Syntax(f"unbalanced {char!r}")
+                depth -= 1
+            self.pos += 1
+        raise _Syntax("missing ')'")
+
+
+# --------------------------------------------------------------------------------------------
+# Shapes
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """`(16, 64)` and friends -> (16, 64). Raises AnswerParseError."""
+    stripped = text.strip().strip("`").strip()
+    if not stripped:
+        raise AnswerParseError(f"the answer is empty: {SHAPE_HINT}")
+    try:
+        dims = _read_shape(stripped)
+    except _Syntax as exc:
+        raise AnswerParseError(
+            f"couldn't read {_quote(text)} as a shape ({exc.reason}): {SHAPE_HINT}"
+        ) from None
+    return dims
+
+
+def _read_shape(text: str) -> tuple[int, ...]:
+    reader = _Reader(text)
+    wrapped = reader.take_prefix("torch.Size", "Size")
+    if wrapped:
+        reader.expect("(", "'(' after Size")
+        dims = _read_shape_body(reader, closing=")")
+        reader.expect(")", "')' closing Size(...)")
+    else:
+        dims = _read_shape_body(reader, closing="")
+    if not reader.at_end():
+        raise _Syntax(f"unexpected {reader.peek()!r}")
+    return dims
+
+
+def _read_shape_body(reader: _Reader, closing: str) -> tuple[int, ...]:
+    """Either a bracketed dim list or bare dims separated by commas or x/×."""
+    opener = reader.peek()
+    if opener in "([":
+        reader.pos += 1
+        close = ")" if opener == "(" else "]"
+        if reader.take(close):
+            return ()
+        dims = _read_dims(reader, close)
+        reader.expect(close, f"{close!r}")
+        return dims
+    if opener in ("", closing):
+        raise _Syntax("no dimensions")
+    return _read_dims(reader, closing)
+
+
+def _read_dims(reader: _Reader, close: str) -> tuple[int, ...]:
+    dims = [_read_dim(reader)]
+    while True:
+        nxt = reader.peek()
+        if nxt in (",", "x", "X", "×", "*"):
+            reader.pos += 1
+            if nxt == "," and reader.peek() in (close, ""):
+                break  # a trailing comma: (16,)
+            dims.append(_read_dim(reader))
+        else:
+            break
+    return tuple(dims)
+
+
+def _read_dim(reader: _Reader) -> int:
+    start = reader.pos
+    token = reader.number_token()
+    if token is None:
+        reader.skip_space()
+        found = reader.text[reader.pos : reader.pos + 10].split()
+        word = found[0] if found else ""
+        raise _Syntax(f"{word!r} is not a dimension" if word else "a dimension is missing")
+    if not re.fullmatch(r"\+?\d+", token):
+        reader.pos = start
+        raise _Syntax(f"{token} is not a whole number ≥ 0")
+    return int(token)
+
+
+# --------------------------------------------------------------------------------------------
+# Values
+
+
+@dataclass(frozen=True)
+class ParsedValue:
+    """A value answer: `data` is a scalar or rectangular nested list; `shape` its dimensions
+    (() for a scalar). `is_tensor` says whether it was written as tensor(...)."""
+
+    data: Value
+    shape: tuple[int, ...]
+    is_tensor: bool = False
+
+    def flat(self) -> list[Scalar]:
+        return flatten(self.data)
+
+
+def flatten(data: Value) -> list[Scalar]:
+    if isinstance(data, list):
+        out: list[Scalar] = []
+        for item in data:
+            out.extend(flatten(item))
+        return out
+    return [data]
+
+
+def parse_value(text: str) -> ParsedValue:
+    """A literal: number, bool, nested list or tensor(...). Raises AnswerParseError."""
+    stripped = text.strip().strip("`").strip()
+    stripped = re.sub(r"^Parameter containing:\s*", "", stripped)
+    if not stripped:
+        raise AnswerParseError(f"the answer is empty: {VALUE_HINT}")
+    if "..." in stripped:
+        raise AnswerParseError(
+            f"couldn't read {_quote(text)} as a value: '...' means PyTorch left values out; "
+            "type every element"
+        )
+    reader = _Reader(stripped)
+    try:
+        data, is_tensor = _read_top_value(reader)
+        if not reader.at_end():
+            raise _Syntax(f"unexpected {reader.peek()!r}")
+        shape = _shape_of(data)
+    except _Syntax as exc:
+        raise AnswerParseError(
+            f"couldn't read {_quote(text)} as a value ({exc.reason}): {VALUE_HINT}"
+        ) from None
+    return ParsedValue(data=data, shape=shape, is_tensor=is_tensor)
+
+
+def _read_top_value(reader: _Reader) -> tuple[Value, bool]:
+    first, is_tensor = _read_value(reader)
+    if reader.peek() != ",":
+        return first, is_tensor
+    # A bare comma-separated sequence, `1, 2, 3`, reads as a list.
+    items = [first]
+    while reader.take(","):
+        if reader.at_end():
+            break
+        item, _ = _read_value(reader)
+        items.append(item)
+    return items, False
+
+
+def _read_value(reader: _Reader) -> tuple[Value, bool]:
+    reader.depth += 1
+    try:
+        if reader.depth > MAX_DEPTH:
+            raise _Syntax("nested too deeply")
+        return _read_value_inner(reader)
+    finally:
+        reader.depth -= 1
+
+
+def _read_value_inner(reader: _Reader) -> tuple[Value, bool]:
+    if reader.take_prefix("torch.tensor", "torch.Tensor", "tensor", "Tensor", "array", "np.array"):
+        reader.expect("(", "'(' after tensor")
+        data, _ = _read_value(reader)
+        if reader.take(","):
+            reader.skip_balanced_until_close()
+        reader.expect(")", "')' closing tensor(...)")
+        return data, True
+    char = reader.peek()
+    if char in "[(":
+        reader.pos += 1
+        close = "]" if char == "[" else ")"
+        items: list[Value] = []
+        if reader.take(close):
+            return items, False
+        while True:
+            item, _ = _read_value(reader)
+            items.append(item)
+            if reader.take(","):
+                if reader.take(close):
+                    break
+                continue
+            reader.expect(close, f"',' or {close!r}")
+            break
+        return items, False
+    return _read_scalar(reader), False
+
+
+def _read_scalar(reader: _Reader) -> Scalar:
+    word = reader.take_word("true", "false")
+    if word is not None:
+        return word.lower() == "true"
+    token = reader.number_token()
+    if token is None:
+        reader.skip_space()
+        rest = reader.text[reader.pos :]
+        found = re.match(r"\S{1,20}", rest)
+        raise _Syntax(f"{found.group(0)!r} is not a number" if found else "a number is missing")
+    lowered = token.lower().lstrip("+")
+    if re.fullmatch(r"-?\d+", lowered):
+        return int(lowered)
+    if "inf" in lowered:
+        return -math.inf if lowered.startswith("-") else math.inf
+    return float(lowered)
+
+
+def _shape_of(data: Value) -> tuple[int, ...]:
+    if not isinstance(data, list):
+        return ()
+    if not data:
+        return (0,)
+    inner = [_shape_of(item) for item in data]
+    if any(s != inner[0] for s in inner):
+        raise _Syntax("the rows have different lengths")
+    return (len(data), *inner[0])
+
+
+# --------------------------------------------------------------------------------------------
+# Choices
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LETTER_FORMS = re.compile(r"^\(?\s*([A-Za-z])\s*[).:]?$")
+
+
+def _normalise_option(text: str) -> str:
+    return " ".join(text.strip().strip("`").split()).casefold()
+
+
+def parse_choice(text: str, options: Sequence[str]) -> int:
+    """The index into `options` (in the order shown, lettered A, B, C...) that the user chose."""
+    if not options:
+        raise AnswerParseError("this question has no options to choose from")
+    stripped = text.strip()
+    if not stripped:
+        raise AnswerParseError(f"the answer is empty: {_choice_hint(options)}")
+    wanted = _normalise_option(stripped)
+    for index, option in enumerate(options):
+        if _normalise_option(option) == wanted:
+            return index
+    match = _LETTER_FORMS.match(stripped)
+    if match:
+        index = LETTERS.index(match.group(1).upper())
+        if index < len(options):
+            return index
+        raise AnswerParseError(
+            f"there is no option {match.group(1).upper()}: {_choice_hint(options)}"
+        )
+    raise AnswerParseError(f"{_quote(text)} is not one of the options: {_choice_hint(options)}")
+
+
+def _choice_hint(options: Sequence[str]) -> str:
+    last = LETTERS[min(len(options), len(LETTERS)) - 1]
+    return f"type a letter A-{last} or an option's text"
