@@ -161,7 +161,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     """`(16, 64)` and friends -> (16, 64). Raises AnswerParseError."""
     stripped = text.strip().strip("`").strip()
     if not stripped:
-        raise AnswerParseError(f"the answer is empty: {SHAPE_HINT}")
+        raise AnswerParseError(f"the answer is empty: expected a shape; {SHAPE_HINT}")
     try:
         dims = _read_shape(stripped)
     except _Syntax as exc:

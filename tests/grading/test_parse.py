@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import pytest
@@ -81,7 +82,12 @@ def _spellings(dims: list[int]) -> list[str]:
     out = [f"[{inner}]", f"torch.Size([{inner}])", f"Size([{','.join(map(str, dims))}])"]
     out.append(f"({inner},)" if len(dims) == 1 else f"({inner})")
     if dims:
-        out += [inner, "x".join(map(str, dims)), " x ".join(map(str, dims)), "×".join(map(str, dims))]
+        out += [
+            inner,
+            "x".join(map(str, dims)),
+            " x ".join(map(str, dims)),
+            "×".join(map(str, dims)),
+        ]
     return out
 
 
@@ -228,23 +234,17 @@ def test_value_round_trips_through_every_spelling(data: object) -> None:
 @settings(max_examples=300)
 @given(st.text())
 def test_value_junk_raises_only_parse_errors(text: str) -> None:
-    try:
+    with contextlib.suppress(AnswerParseError):
         parse_value(text)
-    except AnswerParseError:
-        pass
 
 
 @settings(max_examples=300)
 @given(st.text(alphabet="[](),.0123456789xeE+-tensorTrueFalsnaif <>=_ \n", max_size=40))
 def test_value_near_miss_raises_only_parse_errors(text: str) -> None:
-    try:
+    with contextlib.suppress(AnswerParseError):
         parse_value(text)
-    except AnswerParseError:
-        pass
-    try:
+    with contextlib.suppress(AnswerParseError):
         parse_shape(text)
-    except AnswerParseError:
-        pass
 
 
 # -- choices ----------------------------------------------------------------------------------
@@ -268,7 +268,9 @@ def test_choice_by_letter_or_text(text: str, index: int) -> None:
     assert parse_choice(text, OPTIONS) == index
 
 
-@pytest.mark.parametrize(("text", "needle"), [("d", "no option D"), ("maybe", "A-C"), ("", "empty")])
+@pytest.mark.parametrize(
+    ("text", "needle"), [("d", "no option D"), ("maybe", "A-C"), ("", "empty")]
+)
 def test_bad_choice(text: str, needle: str) -> None:
     with pytest.raises(AnswerParseError, match=needle):
         parse_choice(text, OPTIONS)
