@@ -8,7 +8,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
@@ -40,6 +49,14 @@ class RangeParam(_Strict):
     max: float | int
     step: float | int
 
+    @field_validator("min", "max", "step", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        # pydantic would quietly turn true into 1 and "2" into 2; an author meant something else.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"should be a number, got {value!r}")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> RangeParam:
         if self.step <= 0:
@@ -53,12 +70,29 @@ class RangeParam(_Strict):
         return all(isinstance(v, int) for v in (self.min, self.max, self.step))
 
 
-ParamSpec = Annotated[list[Any], Field(min_length=1)] | RangeParam
+def _param_form(value: Any) -> str | None:
+    if isinstance(value, list | tuple):
+        return "list"
+    if isinstance(value, dict | RangeParam):
+        return "range"
+    return None
+
+
+# A tagged union, so that a broken range reports the range's error only (not also "not a list").
+ParamSpec = Annotated[
+    Annotated[list[Any], Field(min_length=1), Tag("list")] | Annotated[RangeParam, Tag("range")],
+    Discriminator(
+        _param_form,
+        custom_error_type="param_form",
+        custom_error_message="a param is a list of values, e.g. [3, 4, 5], "
+        "or a range, e.g. {min: 0.5, max: 2.0, step: 0.5}",
+    ),
+]
 
 
 class Tolerance(_Strict):
-    rtol: float = 1e-4
-    atol: float = 1e-6
+    rtol: float = Field(default=1e-4, ge=0)
+    atol: float = Field(default=1e-6, ge=0)
 
 
 class Requires(_Strict):

@@ -1,0 +1,144 @@
+"""YAML to plain Python data, remembering the line of every key and value.
+
+PyYAML's `safe_load` forgets where things were and silently keeps the last of two equal keys.
+We compose the document to nodes instead (keeping their marks), build the data ourselves and
+record, for every path such as ("questions", 0, "params", "n"), the key's line and value node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+PathKey = tuple[str | int, ...]
+
+
+class YamlSyntaxError(Exception):
+    """A file that is not valid YAML; `line` is 1-based (None when unknown)."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class Located:
+    """The document as plain data plus where each part of it came from."""
+
+    data: Any
+    key_lines: dict[PathKey, int] = field(default_factory=dict)
+    value_nodes: dict[PathKey, yaml.Node] = field(default_factory=dict)
+    # Mapping-level problems found while building (duplicate keys, odd keys): (path, line, message).
+    issues: list[tuple[PathKey, int, str]] = field(default_factory=list)
+
+    def value_line(self, path: PathKey) -> int | None:
+        node = self.value_nodes.get(path)
+        return None if node is None else node.start_mark.line + 1
+
+    def key_line(self, path: PathKey) -> int | None:
+        return self.key_lines.get(path)
+
+    def line_of(self, path: PathKey) -> int | None:
+        """The line of the value at `path`, else of the nearest enclosing value that exists."""
+        for end in range(len(path), -1, -1):
+            line = self.value_line(path[:end])
+            if line is not None:
+                return line
+        return None
+
+
+def _syntax_message(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        parts = [p for p in (exc.context, exc.problem) if p]
+        text = "; ".join(parts) if parts else "invalid YAML"
+        start, end = exc.context_mark, exc.problem_mark
+        if start is not None and end is not None and start.line != end.line:
+            text += f" (the construct began on line {start.line + 1})"
+    else:
+        text = str(exc)
+    if "'\\t'" in text or "\\t" in text:
+        text += " (YAML does not allow tabs for indentation: indent with spaces)"
+    return f"YAML syntax error: {text}"
+
+
+def _syntax_line(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return None if mark is None else mark.line + 1
+
+
+def parse(text: str) -> Located | None:
+    """Parse one YAML document; None for an empty one. Raises YamlSyntaxError."""
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.composer.ComposerError as exc:
+            if "single document" in str(exc):
+                raise YamlSyntaxError(
+                    "a question file holds one YAML document; remove the extra '---' "
+                    "or split it into two files",
+                    _syntax_line(exc),
+                ) from None
+            raise YamlSyntaxError(_syntax_message(exc), _syntax_line(exc)) from None
+        except yaml.YAMLError as exc:
+            raise YamlSyntaxError(_syntax_message(exc), _syntax_line(exc)) from None
+        if node is None:
+            return None
+        located = Located(data=None)
+        located.value_nodes[()] = node
+        try:
+            located.data = _build(node, loader, (), located, set())
+        except yaml.YAMLError as exc:
+            raise YamlSyntaxError(_syntax_message(exc), _syntax_line(exc)) from None
+        return located
+    finally:
+        loader.dispose()
+
+
+def _build(
+    node: yaml.Node, loader: yaml.SafeLoader, path: PathKey, out: Located, active: set[int]
+) -> Any:
+    if id(node) in active:
+        out.issues.append((path, node.start_mark.line + 1, "an alias refers to itself"))
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_object(node, deep=True)
+    active.add(id(node))
+    try:
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, child in enumerate(node.value):
+                out.value_nodes[(*path, index)] = child
+                out.key_lines[(*path, index)] = child.start_mark.line + 1
+                items.append(_build(child, loader, (*path, index), out, active))
+            return items
+        assert isinstance(node, yaml.MappingNode)
+        loader.flatten_mapping(node)  # resolve `<<: *anchor` merge keys
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _build(key_node, loader, path, out, active)
+            line = key_node.start_mark.line + 1
+            try:
+                hash(key)
+            except TypeError:
+                out.issues.append((path, line, "a key must be a plain name, not a list or mapping"))
+                continue
+            if key in mapping:
+                first = out.key_lines.get((*path, key))
+                out.issues.append(
+                    (
+                        (*path, key),
+                        line,
+                        f"key '{key}' appears twice in the same mapping (first on line {first}); "
+                        "YAML would silently keep only the last one",
+                    )
+                )
+            out.key_lines[(*path, key)] = line
+            out.value_nodes[(*path, key)] = value_node
+            mapping[key] = _build(value_node, loader, (*path, key), out, active)
+        return mapping
+    finally:
+        active.discard(id(node))
