@@ -87,10 +87,13 @@ class Truth:
 class QuestionFailed(Exception):
     """The question itself could not produce its truth; `str()` says which step and why."""
 
-    def __init__(self, message: str, result: RunResult | None = None) -> None:
+    def __init__(
+        self, message: str, result: RunResult | None = None, *, unmet: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.result = result
+        self.unmet = unmet  # a `requires` the runner cannot meet: skipped, not broken
 
     @property
     def timed_out(self) -> bool:
@@ -176,7 +179,7 @@ class LiveGrader:
         device, version = self._runner_facts(result)
         reason = unmet_requirement(q.requires, device=device, torch_version=version)
         if reason is not None:
-            raise QuestionFailed(f"question {q.id} cannot run here: {reason}")
+            raise QuestionFailed(f"question {q.id} cannot run here: {reason}", unmet=True)
 
     def _runner_facts(self, result: RunResult | None) -> tuple[str | None, str | None]:
         if result is not None and result.status is not RunStatus.RUNNER_ERROR:

@@ -279,6 +279,27 @@ def parse_value(text: str) -> ParsedValue:
     return ParsedValue(data=data, shape=shape, is_tensor=is_tensor)
 
 
+def value_from_data(data: object) -> ParsedValue:
+    """A value given as plain data (e.g. a YAML literal) rather than text. Raises
+    AnswerParseError unless it is a bool, number or rectangular nested list of those."""
+    if isinstance(data, str):
+        return parse_value(data)
+
+    def convert(item: object, depth: int) -> Value:
+        if isinstance(item, bool | int | float):
+            return item
+        if isinstance(item, list | tuple) and depth < MAX_DEPTH:
+            return [convert(x, depth + 1) for x in item]
+        raise AnswerParseError(f"{item!r} is not a number, bool or list: {VALUE_HINT}")
+
+    converted = convert(data, 0)
+    try:
+        shape = _shape_of(converted)
+    except _Syntax as exc:
+        raise AnswerParseError(f"{data!r}: {exc.reason}") from None
+    return ParsedValue(data=converted, shape=shape)
+
+
 def _read_top_value(reader: _Reader) -> tuple[Value, bool]:
     first, is_tensor = _read_value(reader)
     if reader.peek() != ",":

@@ -1,0 +1,274 @@
+"""`quizapp validate`: every problem in a bank, found by loading it and running each question live.
+
+On top of the loader's problems (YAML, fields, ids), each question is run in the sandbox, for
+several variants when it has params:
+- shape / value / choice: the truth must have a type the kind can grade (a shape needs a
+  torch.Size or a tuple/list of ints; a choice truth must be one of the options);
+- output: the setup must print something;
+- code: the solution must pass the check, and the starter must not;
+- any run that raises, crashes or times out is a problem naming the step;
+- `expect:` (questions without params) must equal the live truth, compared as an answer would be.
+Questions whose `requires` the runner cannot meet are skipped (and listed), not failed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from quizapp.bank import Bank, Problem, Question, draw_variant
+from quizapp.bank.models import Kind
+from quizapp.bank.variants import Variant
+from quizapp.grading.compare import (
+    TruthTypeError,
+    compare_output,
+    compare_shape,
+    compare_value,
+    display_array,
+    display_shape,
+    normalise_output,
+    truth_array,
+    truth_choice,
+    truth_shape,
+)
+from quizapp.grading.live import LiveGrader, QuestionFailed, code_verdict
+from quizapp.grading.parse import AnswerParseError, parse_shape, value_from_data
+from quizapp.grading.types import GradeStatus
+from quizapp.runner.protocol import RunStatus
+
+Progress = Callable[[int, int, str], None]  # (questions done, total, id just finished)
+
+
+@dataclass
+class ValidationReport:
+    problems: list[Problem] = field(default_factory=list)
+    checked: int = 0  # questions run live
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (id, why)
+    questions: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "questions": self.questions,
+            "checked": self.checked,
+            "skipped": [{"id": qid, "reason": why} for qid, why in self.skipped],
+            "problems": [
+                {
+                    "file": str(p.file) if p.file is not None else None,
+                    "line": p.line,
+                    "id": p.question_id,
+                    "field": p.field,
+                    "message": p.message,
+                }
+                for p in self.problems
+            ],
+        }
+
+
+def problem_line(problem: Problem) -> str:
+    """`file:line: id: field: message`, leaving out the parts a problem does not have."""
+    parts = [problem.location(), problem.question_id or "", problem.field or "", problem.message]
+    return ": ".join(p for p in parts if p)
+
+
+def seeds_for(question: Question, per_param_question: int) -> list[int]:
+    """Seeds to validate: 0 alone without params; 0..n-1 with params (deterministic runs)."""
+    return list(range(max(1, per_param_question))) if question.has_params else [0]
+
+
+def validate_bank(
+    bank: Bank,
+    grader: LiveGrader,
+    *,
+    seeds_per_param_question: int = 3,
+    progress: Progress | None = None,
+    workers: int = 2,
+) -> ValidationReport:
+    """Load problems plus live problems for every question; never stops at the first."""
+    questions = list(bank.questions.values())
+    report = ValidationReport(problems=list(bank.problems), questions=len(questions))
+    outcomes: list[_Outcome | None] = [None] * len(questions)
+    done = 0
+    lock = threading.Lock()
+
+    def work(index: int) -> None:
+        nonlocal done
+        q = questions[index]
+        outcome = _validate_question(grader, q, seeds_for(q, seeds_per_param_question))
+        with lock:
+            outcomes[index] = outcome
+            done += 1
+            if progress is not None:
+                progress(done, len(questions), q.id)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="validate") as pool:
+        for future in [pool.submit(work, i) for i in range(len(questions))]:
+            future.result()
+
+    for q, outcome in zip(questions, outcomes, strict=True):
+        assert outcome is not None
+        if outcome.skipped is not None:
+            report.skipped.append((q.id, outcome.skipped))
+            continue
+        report.checked += 1
+        report.problems.extend(outcome.problems)
+    return report
+
+
+@dataclass
+class _Outcome:
+    problems: list[Problem] = field(default_factory=list)
+    skipped: str | None = None
+
+
+class _Collector:
+    """Problems of one question, deduplicated across variants, each naming its variant."""
+
+    def __init__(self, question: Question) -> None:
+        self.question = question
+        self.problems: list[Problem] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def add(self, field_name: str, message: str, variant: Variant | None = None) -> None:
+        key = (field_name, message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        if variant is not None and variant.params:
+            shown = ", ".join(f"{k}={v!r}" for k, v in variant.params.items())
+            message = f"{message} (seed {variant.seed}: {shown})"
+        self.problems.append(
+            Problem(
+                message=message,
+                file=self.question.source_file,
+                line=self.question.source_line,
+                field=field_name,
+                question_id=self.question.id,
+            )
+        )
+
+
+def _validate_question(grader: LiveGrader, q: Question, seeds: list[int]) -> _Outcome:
+    reason = grader.requirement_problem(q.requires)
+    if reason is not None:
+        return _Outcome(skipped=reason)
+    if q.kind is Kind.RECALL:
+        return _Outcome()  # self-graded: nothing runs; the loader checks its fields
+    found = _Collector(q)
+    for seed in seeds:
+        variant = draw_variant(q, seed)
+        try:
+            if q.kind is Kind.CODE:
+                _check_code(grader, variant, found)
+            else:
+                _check_truth(grader, variant, found)
+        except QuestionFailed as exc:
+            if exc.unmet:
+                return _Outcome(skipped=exc.message)
+            found.add(_failed_field(q, exc), exc.message, variant)
+    return _Outcome(problems=found.problems)
+
+
+def _failed_field(q: Question, exc: QuestionFailed) -> str:
+    result = exc.result
+    if q.kind is Kind.OUTPUT or result is None or result.error is None:
+        return "setup"
+    return "setup" if result.error.step == "setup" else "answer"
+
+
+def _check_truth(grader: LiveGrader, variant: Variant, found: _Collector) -> None:
+    q = variant.question
+    truth = grader.truth(variant)
+    check_expect = q.expect is not None and not q.has_params
+    try:
+        if q.kind is Kind.SHAPE:
+            dims = truth_shape(truth.value)
+            if check_expect:
+                _expect_shape(q.expect, dims, found)
+        elif q.kind is Kind.VALUE:
+            array = truth_array(truth.value)
+            if check_expect:
+                _expect_value(q, array, found)
+        elif q.kind is Kind.CHOICE:
+            option = truth_choice(truth.value, variant.options or ())
+            if check_expect and str(q.expect) != option:
+                found.add("expect", f"expect is {q.expect!r} but the live truth is {option!r}")
+        elif q.kind is Kind.OUTPUT:
+            printed = str(truth.value)
+            if not printed.strip():
+                found.add("setup", "an output question's setup must print something", variant)
+            elif check_expect:
+                comparison = compare_output(str(q.expect), printed)
+                if not comparison.correct:
+                    found.add(
+                        "expect",
+                        f"expect differs from what setup prints: {comparison.feedback}; "
+                        f"it prints:\n{normalise_output(printed)}",
+                    )
+    except TruthTypeError as exc:
+        found.add("answer", str(exc), variant)
+
+
+def _expect_shape(expect: Any, dims: tuple[int, ...], found: _Collector) -> None:
+    try:
+        if isinstance(expect, str):
+            wanted = parse_shape(expect)
+        elif isinstance(expect, list) and all(
+            isinstance(d, int) and not isinstance(d, bool) for d in expect
+        ):
+            wanted = tuple(expect)
+        else:
+            raise AnswerParseError(f"{expect!r} is not a list of ints or a shape like '(16, 64)'")
+    except AnswerParseError as exc:
+        found.add("expect", f"expect cannot be read as a shape: {exc}")
+        return
+    if not compare_shape(wanted, dims).correct:
+        found.add(
+            "expect",
+            f"expect is {display_shape(wanted)} but the live truth is {display_shape(dims)}",
+        )
+
+
+def _expect_value(q: Question, array: Any, found: _Collector) -> None:
+    try:
+        wanted = value_from_data(q.expect)
+    except AnswerParseError as exc:
+        found.add("expect", f"expect cannot be read as a value: {exc}")
+        return
+    comparison = compare_value(wanted, array, q.tolerance)
+    if not comparison.correct:
+        found.add(
+            "expect",
+            f"expect differs from the live truth {display_array(array)}: {comparison.feedback}",
+        )
+
+
+def _check_code(grader: LiveGrader, variant: Variant, found: _Collector) -> None:
+    q = variant.question
+    if not q.check:
+        return  # the loader reports the missing field
+    if q.solution is not None:
+        result = grader.run_code(variant, q.solution)
+        status, feedback = code_verdict(q, result)
+        if result.error is not None and result.error.step == "setup":
+            found.add("setup", f"the setup failed: {result.describe()}", variant)
+            return
+        if status is GradeStatus.TIMEOUT:
+            found.add("solution", f"the solution ran past the {q.timeout:g} s limit", variant)
+        elif status is not GradeStatus.CORRECT:
+            what = feedback.replace("your code", "the solution")
+            found.add("solution", f"the solution fails its check: {what}", variant)
+    starter = grader.run_code(variant, q.starter)
+    if starter.status is RunStatus.OK:
+        found.add(
+            "starter",
+            "the starter passes the check, so the check does not test what the user must write",
+            variant,
+        )
