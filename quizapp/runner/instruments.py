@@ -1,0 +1,755 @@
+"""Explain-by-running: look inside a question's model and tensors, in the sandboxed child.
+
+`run_instruments(namespace, spec)` runs after a question's steps, in the same namespace, and
+returns plain JSON-able data (the parent turns it into tables and trees, see quizapp.explain):
+
+- trace: every module call of one forward pass (hooks on every submodule and the root), with
+  input/output shapes, parameter counts and output statistics; a forward that raises shows the
+  module that raised and the shapes it got.
+- graph: the autograd graph behind a tensor (grad_fn and next_functions), its leaves mapped back
+  to the namespace's names, and their .grad once backward() has run.
+- modes: the same forward under train/eval and no_grad/inference_mode, with output differences
+  and what each did to the BatchNorm running statistics.
+
+The user's objects are never changed: forwards run on deep copies (or, where a model cannot be
+copied, on the model with its state saved and restored), hooks are always removed, and the global
+RNG state is restored. Nothing here raises: a failure becomes `{"error": ...}` or a note.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from itertools import islice
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _NormBase
+from torch.nn.modules.dropout import _DropoutNd
+from torch.nn.modules.loss import _Loss
+
+MAX_TRACE_ROWS = 300
+MAX_GRAPH_NODES = 200
+MAX_REACH_NODES = 2000  # when comparing graphs to find the top one
+SMALL_TENSOR = 16  # tensors up to this many elements are shown in full
+MAX_MESSAGE = 2000
+MAX_SHAPES = 16  # tensors listed per call's inputs/outputs
+
+# Names the runner puts in every namespace; never the subject of an explanation.
+RESERVED_NAMES = frozenset({"torch", "nn", "F", "device", "seed", "__builtins__"})
+
+# (label, train mode, grad mode); run in this order, each on a fresh copy, same seed.
+MODES: tuple[tuple[str, bool, str], ...] = (
+    ("train", True, "grad"),
+    ("train + no_grad", True, "no_grad"),
+    ("eval", False, "grad"),
+    ("eval + no_grad", False, "no_grad"),
+    ("eval + inference_mode", False, "inference_mode"),
+)
+
+Json = dict[str, Any]
+
+
+def run_instruments(namespace: dict[str, Any], spec: dict[str, Any]) -> Json:
+    """Run the requested instruments; see the module docstring. Never raises."""
+    result: Json = {"trace": None, "graph": None, "modes": None, "notes": []}
+    notes: list[str] = result["notes"]
+    if not isinstance(spec, dict):
+        notes.append(f"instruments: expected a dict of requests, got {type(spec).__name__}")
+        return result
+    sections: dict[str, Callable[[dict[str, Any], Any, dict[str, Any], list[str]], Json | None]]
+    sections = {"trace": _trace_section, "graph": _graph_section, "modes": _modes_section}
+    for key, section in sections.items():
+        request = spec.get(key)
+        if request is None:
+            continue
+        try:
+            result[key] = section(namespace, request, spec, notes)
+        except Exception as exc:  # the instruments explain; they must never fail the run
+            result[key] = {"error": _describe_error(exc)}
+    return result
+
+
+# ---------------------------------------------------------------------------------- resolving
+
+
+class _Unresolved(Exception):
+    """An "auto" request that the namespace does not answer; becomes a note, not an error."""
+
+
+def _user_items(namespace: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [
+        (k, v) for k, v in namespace.items() if k not in RESERVED_NAMES and not k.startswith("_")
+    ]
+
+
+def _evaluate(expr: str, namespace: dict[str, Any], what: str) -> Any:
+    if not isinstance(expr, str) or not expr.strip():
+        raise ValueError(f"{what}: expected a name or expression, got {expr!r}")
+    try:
+        return eval(expr, namespace)
+    except Exception as exc:
+        raise ValueError(
+            f"{what}: `{expr}` could not be evaluated: {_describe_error(exc)}"
+        ) from exc
+
+
+def root_modules(namespace: dict[str, Any]) -> list[tuple[str, nn.Module]]:
+    """Namespace modules that are not part of another namespace module (losses left out)."""
+    found: list[tuple[str, nn.Module]] = []
+    seen: set[int] = set()
+    for name, value in _user_items(namespace):
+        if isinstance(value, nn.Module) and not isinstance(value, _Loss) and id(value) not in seen:
+            seen.add(id(value))
+            found.append((name, value))
+    inner: set[int] = set()
+    for _, module in found:
+        inner.update(id(sub) for sub in module.modules() if sub is not module)
+    return [(name, module) for name, module in found if id(module) not in inner]
+
+
+def _input_candidates(namespace: dict[str, Any], model: nn.Module) -> list[tuple[str, Any]]:
+    """Tensors that could be the model's input: no grad_fn, not the model's own state."""
+    own = {id(t) for t in model.parameters()} | {id(t) for t in model.buffers()}
+    found: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+    for name, value in _user_items(namespace):
+        if (
+            isinstance(value, torch.Tensor)
+            and not isinstance(value, nn.Parameter)
+            and value.grad_fn is None
+            and id(value) not in own
+            and id(value) not in seen
+        ):
+            seen.add(id(value))
+            found.append((name, value))
+    return found
+
+
+def _accepts(model: nn.Module, value: Any) -> bool:
+    try:
+        clone, restore = _scratch_copy(model)
+        try:
+            with torch.no_grad(), _rng_guard(value):
+                clone(*_as_args(value))
+        finally:
+            restore()
+    except Exception:
+        return False
+    return True
+
+
+def _resolve_model_input(
+    namespace: dict[str, Any], request: Any, what: str
+) -> tuple[str, nn.Module, str, Any]:
+    """(model label, model, input label, input value) from `{model, input}` or "auto"."""
+    if request == "auto":
+        roots = root_modules(namespace)
+        if len(roots) != 1:
+            listed = ", ".join(name for name, _ in roots) or "none"
+            raise _Unresolved(
+                f"{what}: auto needs exactly one model in the namespace (found: {listed}); "
+                f"name them with `{what}: {{model: NAME, input: NAME}}`"
+            )
+        model_name, model = roots[0]
+        candidates = _input_candidates(namespace, model)
+        if len(candidates) > 1:
+            candidates = [(n, v) for n, v in candidates if _accepts(model, v)]
+        if len(candidates) != 1:
+            listed = ", ".join(name for name, _ in candidates) or "none"
+            raise _Unresolved(
+                f"{what}: auto needs exactly one input tensor for `{model_name}` "
+                f"(found: {listed}); name it with `{what}: {{model: {model_name}, input: NAME}}`"
+            )
+        input_name, value = candidates[0]
+        return model_name, model, input_name, value
+    if not isinstance(request, dict) or set(request) != {"model", "input"}:
+        raise ValueError(f"{what}: expected {{model: NAME, input: NAME}} or auto, got {request!r}")
+    model = _evaluate(request["model"], namespace, what)
+    if not isinstance(model, nn.Module):
+        raise ValueError(
+            f"{what}: `{request['model']}` is a {type(model).__name__}, not an nn.Module"
+        )
+    value = _evaluate(request["input"], namespace, what)
+    return str(request["model"]), model, str(request["input"]), value
+
+
+def _as_args(value: Any) -> tuple[Any, ...]:
+    """An input is a tensor, or a tuple/list of positional arguments."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _fresh_inputs(value: Any) -> tuple[Any, ...]:
+    """Copies of the input tensors, so an in-place op in the model cannot touch the user's."""
+    return tuple(_copy_tensor(v) if isinstance(v, torch.Tensor) else v for v in _as_args(value))
+
+
+def _copy_tensor(t: torch.Tensor) -> torch.Tensor:
+    fresh = t.detach().clone()
+    if t.requires_grad and t.is_leaf and (fresh.is_floating_point() or fresh.is_complex()):
+        fresh.requires_grad_(True)
+    return fresh
+
+
+# ------------------------------------------------------------- not changing the user's model
+
+
+def _scratch_copy(model: nn.Module) -> tuple[nn.Module, Callable[[], None]]:
+    """A deep copy to run on, or (when the model cannot be copied) the model and a restorer."""
+    try:
+        return copy.deepcopy(model), _nothing
+    except Exception:
+        return model, _snapshot(model)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _snapshot(model: nn.Module) -> Callable[[], None]:
+    modes = [(m, m.training) for m in model.modules()]
+    tensors = [(t, t.detach().clone()) for t in (*model.parameters(), *model.buffers())]
+
+    def restore() -> None:
+        with torch.no_grad():
+            for t, saved in tensors:
+                t.copy_(saved)
+        for m, training in modes:
+            m.training = training
+
+    return restore
+
+
+def _rng_guard(value: Any) -> AbstractContextManager[Any]:
+    """Restores the global RNG state (CPU, and the input's CUDA device) on exit."""
+    devices = [
+        t.device.index or 0
+        for t in _as_args(value)
+        if isinstance(t, torch.Tensor) and t.device.type == "cuda"
+    ]
+    return torch.random.fork_rng(devices=devices[:1])
+
+
+# ------------------------------------------------------------------------------ describing
+
+
+def _describe_error(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _tensors_in(obj: Any, depth: int = 0) -> Iterator[torch.Tensor]:
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif depth < 4 and isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from _tensors_in(item, depth + 1)
+    elif depth < 4 and isinstance(obj, dict):
+        for item in obj.values():
+            yield from _tensors_in(item, depth + 1)
+
+
+def _shapes(obj: Any) -> list[list[int]]:
+    return [[int(d) for d in t.shape] for t in islice(_tensors_in(obj), MAX_SHAPES)]
+
+
+def _output_stats(obj: Any) -> Json:
+    """mean/std/fraction of exact zeros of the first tensor in a module's output."""
+    t = next(_tensors_in(obj), None)
+    stats: Json = {"mean": None, "std": None, "zeros": None, "dtype": None}
+    if t is None:
+        return stats
+    stats["dtype"] = str(t.dtype).removeprefix("torch.")
+    if t.numel() == 0 or t.is_complex() or t.device.type == "meta":
+        return stats
+    try:
+        with torch.no_grad():
+            f = t.detach().float()
+            stats["mean"] = float(f.mean().item())
+            stats["std"] = float(f.std().item()) if f.numel() > 1 else None
+            stats["zeros"] = float((f == 0).float().mean().item())
+    except Exception:  # exotic tensors (quantized, sparse): the shapes are still worth showing
+        pass
+    return stats
+
+
+def _summary(t: torch.Tensor) -> Json:
+    f = t.detach().float()
+    return {
+        "mean": float(f.mean().item()),
+        "std": float(f.std().item()) if f.numel() > 1 else 0.0,
+        "min": float(f.min().item()),
+        "max": float(f.max().item()),
+        "norm": float(f.norm().item()),
+    }
+
+
+def _tensor_data(t: torch.Tensor) -> Json:
+    """Shape and dtype, plus the values when small or a summary when big."""
+    data: Json = {
+        "shape": [int(d) for d in t.shape],
+        "dtype": str(t.dtype).removeprefix("torch."),
+        "values": None,
+        "summary": None,
+    }
+    try:
+        if t.numel() <= SMALL_TENSOR:
+            data["values"] = t.detach().cpu().tolist()
+        elif not t.is_complex():
+            data["summary"] = _summary(t)
+    except Exception:
+        pass
+    return data
+
+
+# ----------------------------------------------------------------------------------- trace
+
+
+def _trace_section(
+    namespace: dict[str, Any], request: Any, spec: dict[str, Any], notes: list[str]
+) -> Json | None:
+    try:
+        model_name, model, input_name, value = _resolve_model_input(namespace, request, "trace")
+    except _Unresolved as why:
+        notes.append(str(why))
+        return None
+    clone, restore = _scratch_copy(model)
+    if restore is not _nothing:
+        notes.append(f"trace: `{model_name}` could not be copied; it ran in place and was restored")
+    try:
+        with torch.no_grad(), _rng_guard(value):
+            traced = trace_forward(clone, _fresh_inputs(value))
+    finally:
+        restore()
+    return {"model": model_name, "input": input_name, "training": model.training, **traced}
+
+
+def trace_forward(model: nn.Module, args: tuple[Any, ...], max_rows: int = MAX_TRACE_ROWS) -> Json:
+    """Call `model(*args)` with hooks on every module; hooks are removed however it ends.
+
+    Hooks the model it is given (callers pass a copy). Rows are in call order (a parent before
+    its children); a module called twice has two rows (call 0, call 1). If the forward raises,
+    the innermost module still running is the one that raised: its row has status "error" and
+    the modules around it "raised".
+    """
+    names: dict[int, list[str]] = {}
+    for name, module in model.named_modules(remove_duplicate=False):
+        names.setdefault(id(module), []).append(name)
+    rows: list[Json] = []
+    stack: list[tuple[nn.Module, Json]] = []
+    calls: Counter[int] = Counter()
+    totals: dict[int, int] = {}
+    dropped = 0
+
+    def before(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        nonlocal dropped
+        if id(module) not in totals:
+            totals[id(module)] = sum(p.numel() for p in module.parameters())
+        aliases = names.get(id(module), ["?"])
+        row: Json = {
+            "index": len(rows),
+            "name": aliases[0],
+            "aliases": aliases[1:],
+            "type": type(module).__name__,
+            "call": calls[id(module)],
+            "depth": len(stack),
+            "input_shapes": _shapes((args, kwargs)),
+            "output_shapes": [],
+            "params": sum(p.numel() for p in module.parameters(recurse=False)),
+            "params_total": totals[id(module)],
+            "mean": None,
+            "std": None,
+            "zeros": None,
+            "dtype": None,
+            "status": "running",
+            "error": None,
+        }
+        calls[id(module)] += 1
+        if len(rows) < max_rows:
+            rows.append(row)
+        else:
+            dropped += 1
+        stack.append((module, row))
+
+    def after(
+        module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any
+    ) -> None:
+        # Pop to this module's own row: a child that raised inside a try/except in the
+        # parent's forward never reached its forward hook.
+        while stack:
+            entered, row = stack.pop()
+            if entered is module:
+                row["output_shapes"] = _shapes(output)
+                row.update(_output_stats(output))
+                row["status"] = "ok"
+                return
+            row["status"] = "caught"
+
+    handles = []
+    error: Json | None = None
+    output: Any = None
+    try:
+        for module in {id(m): m for m in model.modules()}.values():
+            handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
+            handles.append(module.register_forward_hook(after, with_kwargs=True))
+        output = model(*args)
+    except Exception as exc:
+        message = _describe_error(exc)
+        failing = stack[-1][1] if stack else None
+        for _, row in stack:
+            row["status"] = "raised"
+        if failing is not None:
+            failing["status"] = "error"
+            failing["error"] = message
+        error = {
+            "message": message,
+            "type": type(exc).__name__,
+            "module": failing["name"] if failing else None,
+            "module_type": failing["type"] if failing else None,
+            "call": failing["call"] if failing else None,
+            "input_shapes": failing["input_shapes"] if failing else [],
+        }
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {
+        "rows": rows,
+        "dropped": dropped,
+        "error": error,
+        "output_shapes": _shapes(output) if error is None else [],
+        "params_total": sum(p.numel() for p in model.parameters()),
+    }
+
+
+# ----------------------------------------------------------------------------------- graph
+
+
+def _graph_section(
+    namespace: dict[str, Any], request: Any, spec: dict[str, Any], notes: list[str]
+) -> Json | None:
+    if request == "auto":
+        try:
+            label, value = _auto_graph_target(namespace, spec.get("answer_expr"), notes)
+        except _Unresolved as why:
+            notes.append(str(why))
+            return None
+    else:
+        value = _evaluate(request, namespace, "graph")
+        label = str(request)
+    if not isinstance(value, torch.Tensor):
+        raise ValueError(
+            f"graph: `{label}` is a {type(value).__name__}, not a tensor, so it has no graph"
+        )
+    return graph_of(value, label, namespace)
+
+
+def _auto_graph_target(
+    namespace: dict[str, Any], answer_expr: Any, notes: list[str]
+) -> tuple[str, torch.Tensor]:
+    """The answer if it has a graph; else the one namespace tensor whose graph holds the others."""
+    answer: Any = None
+    if isinstance(answer_expr, str) and answer_expr.strip():
+        try:
+            answer = _evaluate(answer_expr, namespace, "graph")
+        except ValueError:
+            answer = None
+        if isinstance(answer, torch.Tensor) and answer.grad_fn is not None:
+            return answer_expr, answer
+    with_graph: dict[Any, tuple[str, torch.Tensor]] = {}
+    for name, value in _user_items(namespace):
+        if isinstance(value, torch.Tensor) and value.grad_fn is not None:
+            with_graph.setdefault(value.grad_fn, (name, value))
+    inner: set[Any] = set()
+    for fn in with_graph:
+        inner.update(n for n in _reachable(fn) if n is not fn)
+    tops = [target for fn, target in with_graph.items() if fn not in inner]
+    if len(tops) == 1:
+        if isinstance(answer, torch.Tensor):
+            notes.append(f"graph: the answer `{answer_expr}` has no graph; showing `{tops[0][0]}`")
+        return tops[0]
+    if isinstance(answer, torch.Tensor):
+        return str(answer_expr), answer  # explains why there is no graph
+    listed = ", ".join(name for name, _ in tops) or "none"
+    raise _Unresolved(
+        f"graph: auto needs one tensor with a grad_fn that the others feed (found: {listed}); "
+        "name it with `graph: NAME`"
+    )
+
+
+def _reachable(root: Any) -> set[Any]:
+    seen: set[Any] = {root}
+    todo = [root]
+    while todo and len(seen) < MAX_REACH_NODES:
+        for child, _ in todo.pop().next_functions:
+            if child is not None and child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
+
+
+def _tensor_names(namespace: dict[str, Any]) -> tuple[dict[int, list[str]], dict[Any, list[str]]]:
+    """Namespace names by tensor identity (module parameters as model.layer.weight), and the
+    names of non-leaf tensors by their grad_fn node."""
+    by_tensor: dict[int, list[str]] = {}
+    by_node: dict[Any, list[str]] = {}
+    for name, value in _user_items(namespace):
+        if isinstance(value, torch.Tensor):
+            by_tensor.setdefault(id(value), []).append(name)
+            if value.grad_fn is not None:
+                by_node.setdefault(value.grad_fn, []).append(name)
+        elif isinstance(value, nn.Module):
+            for pname, param in value.named_parameters():
+                by_tensor.setdefault(id(param), []).append(f"{name}.{pname}")
+    return by_tensor, by_node
+
+
+def graph_of(
+    tensor: torch.Tensor,
+    label: str,
+    namespace: dict[str, Any],
+    max_nodes: int = MAX_GRAPH_NODES,
+) -> Json:
+    """The autograd graph behind `tensor`: nodes in breadth-first order from its grad_fn (node 0),
+    edges from a node to the nodes it passes gradients to, leaves mapped to namespace names."""
+    by_tensor, by_node = _tensor_names(namespace)
+    result: Json = {
+        "tensor": label,
+        "shape": [int(d) for d in tensor.shape],
+        "dtype": str(tensor.dtype).removeprefix("torch."),
+        "requires_grad": bool(tensor.requires_grad),
+        "is_leaf": bool(tensor.is_leaf),
+        "grad_fn": type(tensor.grad_fn).__name__ if tensor.grad_fn is not None else None,
+        "message": None,
+        "grad": None,
+        "nodes": [],
+        "edges": [],
+        "truncated": False,
+        "freed": False,
+    }
+    if tensor.grad_fn is None:
+        result["message"] = _no_graph_message(label, tensor)
+        if tensor.grad is not None:
+            result["grad"] = _tensor_data(tensor.grad)
+        return result
+    ids: dict[Any, int] = {tensor.grad_fn: 0}
+    order = [tensor.grad_fn]
+    nodes: list[Json] = result["nodes"]
+    edges: list[Json] = result["edges"]
+    for fn in order:  # grows while we walk: breadth first
+        node, freed = _node_data(fn, ids[fn], by_tensor, by_node)
+        result["freed"] = result["freed"] or freed
+        nodes.append(node)
+        for slot, (child, _) in enumerate(fn.next_functions):
+            if child is None:  # an input that does not require grad
+                continue
+            if child not in ids:
+                if len(ids) >= max_nodes:
+                    result["truncated"] = True
+                    continue
+                ids[child] = len(ids)
+                order.append(child)
+            edges.append({"src": ids[fn], "dst": ids[child], "slot": slot})
+    return result
+
+
+def _node_data(
+    fn: Any, node_id: int, by_tensor: dict[int, list[str]], by_node: dict[Any, list[str]]
+) -> tuple[Json, bool]:
+    node: Json = {
+        "id": node_id,
+        "name": type(fn).__name__,
+        "tensors": by_node.get(fn, []),
+        "leaf": None,
+        "saved": [],
+    }
+    variable = getattr(fn, "variable", None)
+    if isinstance(variable, torch.Tensor):  # AccumulateGrad: the leaf it accumulates into
+        node["leaf"] = {
+            "names": by_tensor.get(id(variable), []),
+            "shape": [int(d) for d in variable.shape],
+            "dtype": str(variable.dtype).removeprefix("torch."),
+            "requires_grad": bool(variable.requires_grad),
+            "grad": _tensor_data(variable.grad) if variable.grad is not None else None,
+        }
+        return node, False
+    freed = False
+    for attr in dir(fn):
+        if not attr.startswith("_saved_"):
+            continue
+        try:
+            saved = getattr(fn, attr)
+        except RuntimeError:  # backward() has run and freed what the node saved
+            freed = True
+            break
+        if isinstance(saved, torch.Tensor):
+            node["saved"].append(
+                {"name": attr.removeprefix("_saved_"), "shape": [int(d) for d in saved.shape]}
+            )
+    return node, freed
+
+
+def _no_graph_message(label: str, t: torch.Tensor) -> str:
+    if t.requires_grad:
+        return (
+            f"{label} is a leaf tensor that requires grad: it starts graphs, so it has no grad_fn;"
+            " backward() accumulates into its .grad"
+        )
+    if t.is_inference():
+        return f"{label} has no grad_fn: it was made under torch.inference_mode()"
+    return (
+        f"{label} has no grad_fn and does not require grad, so autograd does not track it: it was"
+        " made without requires_grad=True, under torch.no_grad(), or by .detach()"
+    )
+
+
+# ----------------------------------------------------------------------------------- modes
+
+
+def _modes_section(
+    namespace: dict[str, Any], request: Any, spec: dict[str, Any], notes: list[str]
+) -> Json | None:
+    try:
+        model_name, model, input_name, value = _resolve_model_input(namespace, request, "modes")
+    except _Unresolved as why:
+        notes.append(str(why))
+        return None
+    norms = [n for n, m in model.named_modules() if isinstance(m, _NormBase)]
+    dropouts = [
+        {"module": n, "type": type(m).__name__, "p": float(m.p)}
+        for n, m in model.named_modules()
+        if isinstance(m, _DropoutNd)
+    ]
+    if request == "auto" and not norms and not dropouts:
+        notes.append(
+            f"modes: `{model_name}` has no Dropout or BatchNorm, so train and eval behave the same"
+        )
+        return None
+    seed = namespace.get("seed", 0)
+    seed = seed if isinstance(seed, int) else 0
+    runs = [
+        _run_in_mode(model, value, label=label, train=train, grad=grad, seed=seed)
+        for label, train, grad in MODES
+    ]
+    _add_differences(runs)
+    return {
+        "model": model_name,
+        "input": input_name,
+        "seed": seed,
+        "training": model.training,
+        "dropout": dropouts,
+        "norm_modules": norms,
+        "runs": [{k: v for k, v in run.items() if k != "_output"} for run in runs],
+    }
+
+
+def _grad_context(grad: str) -> AbstractContextManager[Any]:
+    if grad == "no_grad":
+        return torch.no_grad()
+    if grad == "inference_mode":
+        return torch.inference_mode()
+    return nullcontext()
+
+
+def _run_in_mode(
+    model: nn.Module, value: Any, *, label: str, train: bool, grad: str, seed: int
+) -> Json:
+    run: Json = {
+        "mode": label,
+        "training": train,
+        "grad_mode": grad,
+        "output_shapes": [],
+        "requires_grad": None,
+        "grad_fn": None,
+        "is_inference": None,
+        "diff": {},
+        "norm_stats": [],
+        "error": None,
+        "_output": None,
+    }
+    clone, restore = _scratch_copy(model)
+    try:
+        before = _norm_state(clone)
+        clone.train(train)
+        with _rng_guard(value):
+            torch.manual_seed(seed)  # the same dropout masks in every mode
+            with _grad_context(grad):
+                output = clone(*_fresh_inputs(value))
+        run["norm_stats"] = _norm_changes(clone, before)
+    except Exception as exc:
+        run["error"] = _describe_error(exc)
+        return run
+    finally:
+        restore()
+    first = next(_tensors_in(output), None)
+    run["output_shapes"] = _shapes(output)
+    if first is not None:
+        run["requires_grad"] = bool(first.requires_grad)
+        run["grad_fn"] = type(first.grad_fn).__name__ if first.grad_fn is not None else None
+        run["is_inference"] = bool(first.is_inference())
+        run["_output"] = first.detach()
+    return run
+
+
+def _norm_state(model: nn.Module) -> dict[str, tuple[Any, Any, int | None]]:
+    state: dict[str, tuple[Any, Any, int | None]] = {}
+    for name, m in model.named_modules():
+        if isinstance(m, _NormBase) and m.running_mean is not None:
+            tracked = m.num_batches_tracked
+            state[name] = (
+                m.running_mean.detach().clone(),
+                m.running_var.detach().clone() if m.running_var is not None else None,
+                int(tracked.item()) if tracked is not None else None,
+            )
+    return state
+
+
+def _norm_changes(model: nn.Module, before: dict[str, tuple[Any, Any, int | None]]) -> list[Json]:
+    after = _norm_state(model)
+    changes: list[Json] = []
+    modules = dict(model.named_modules())
+    for name, (mean0, var0, n0) in before.items():
+        mean1, var1, n1 = after[name]
+        mean_change = _max_abs_diff(mean0, mean1)
+        var_change = _max_abs_diff(var0, var1) if var0 is not None else 0.0
+        changes.append(
+            {
+                "module": name,
+                "type": type(modules[name]).__name__,
+                "momentum": getattr(modules[name], "momentum", None),
+                "num_batches_before": n0,
+                "num_batches_after": n1,
+                "mean_before": _tensor_data(mean0),
+                "mean_after": _tensor_data(mean1),
+                "var_before": _tensor_data(var0) if var0 is not None else None,
+                "var_after": _tensor_data(var1) if var1 is not None else None,
+                "mean_change": mean_change,
+                "var_change": var_change,
+                "changed": bool(mean_change or var_change or n0 != n1),
+            }
+        )
+    return changes
+
+
+def _max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    if a.shape != b.shape:
+        return math.inf
+    if a.numel() == 0:
+        return 0.0
+    return float((a.float() - b.float()).abs().max().item())
+
+
+def _add_differences(runs: list[Json]) -> None:
+    """Each run's max |difference| to every other run's output (same seed, same input)."""
+    for run in runs:
+        for other in runs:
+            if other is run or run["_output"] is None or other["_output"] is None:
+                continue
+            a, b = run["_output"], other["_output"]
+            if a.shape != b.shape or a.is_complex() or b.is_complex():
+                run["diff"][other["mode"]] = None
+            else:
+                run["diff"][other["mode"]] = _max_abs_diff(a, b)
