@@ -19,6 +19,7 @@ from quizapp.bank.bank import Bank
 from quizapp.bank.messages import (
     LOADER_ONLY_FIELDS,
     QUESTION_FIELDS,
+    describe,
     did_you_mean,
     explain,
     field_names_at,
@@ -133,7 +134,11 @@ class _FileReader:
                     self.located.key_line((key,)),
                 )
         if "format" not in data:
-            self.problem(f"missing 'format: {FORMAT_VERSION}' at the top of the file", 1, "format")
+            self.problem(
+                f"missing 'format: {FORMAT_VERSION}' at the top of the file",
+                self.located.value_line(()),
+                "format",
+            )
         else:
             version = data["format"]
             if type(version) is not int or version != FORMAT_VERSION:
@@ -154,7 +159,11 @@ class _FileReader:
             )
             topic = None
         if "questions" not in data:
-            self.problem("missing 'questions:', the list of questions", 1, "questions")
+            self.problem(
+                "missing 'questions:', the list of questions",
+                self.located.value_line(()),
+                "questions",
+            )
             return
         questions = data["questions"]
         if questions is None:
@@ -193,7 +202,7 @@ class _FileReader:
         if not isinstance(raw, dict):
             self.problem(
                 "each question is a mapping starting with '- id: ...'; "
-                f"this one is {type(raw).__name__}",
+                f"this one is {describe(raw)}",
                 qline,
             )
             return None

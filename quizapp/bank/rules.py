@@ -241,7 +241,7 @@ def _compile_problem(source: str, mode: str) -> tuple[str, int] | None:
     return None
 
 
-def check_syntax(data: Mapping[str, Any], report_line: Callable[..., None]) -> None:
+def check_syntax(data: Mapping[str, Any], report: Report, report_line: Callable[..., None]) -> None:
     """report_line(message, path, line_within_text) for Python that does not compile."""
     for name in EXEC_FIELDS:
         source = data.get(name)
@@ -263,11 +263,11 @@ def check_syntax(data: Mapping[str, Any], report_line: Callable[..., None]) -> N
         if problem is None:
             continue
         if _compile_problem(expression, "exec") is None:
-            report_line(
+            report(
                 f"'{label}' must be one Python expression (it is evaluated); "
                 "move statements into 'setup'",
                 path,
-                1,
+                True,
             )
         else:
             message, line = problem
@@ -298,4 +298,4 @@ def check_all(data: Mapping[str, Any], report: Report, report_line: Callable[...
     check_params(data, report)
     check_requires(data, report)
     check_placeholders(data, report_line)
-    check_syntax(data, report_line)
+    check_syntax(data, report, report_line)
