@@ -1,0 +1,542 @@
+"""Bank commands: `validate`, `check`, `show`, `list` (see docs/question-format.md).
+
+These run in the CLI process, which never imports torch: PyTorch code runs in the runner's
+zygote process. Every mistake a user can make (unknown id, missing bank, bad answer file) is a
+message and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+from rich.console import Console, Group
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from quizapp.bank import Bank, Kind, Question, UnknownQuestion, draw_variant, load_bank, new_seed
+from quizapp.bank.models import Difficulty
+from quizapp.cli.options import bank_option, db_option, device_arg, json_option, user_option
+from quizapp.config import resolve_bank_dirs
+from quizapp.grading.types import GradeResult, GradeStatus
+
+if TYPE_CHECKING:
+    from quizapp.runner import Runner
+    from quizapp.service import ShownQuestion
+
+EXIT_CORRECT = 0
+EXIT_INCORRECT = 1
+EXIT_UNUSABLE = 2
+
+
+class Unusable(click.ClickException):
+    """A mistake in the command line, the bank or the question: exit status 2."""
+
+    exit_code = EXIT_UNUSABLE
+
+
+def _err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _out_console() -> Console:
+    return Console(highlight=False)
+
+
+# -- shared helpers -----------------------------------------------------------------------------
+
+
+def _root_param(ctx: click.Context, name: str) -> Any:
+    root = ctx.find_root()
+    return root.params.get(name) if root is not ctx else None
+
+
+def _bank_dirs(ctx: click.Context, banks: Sequence[str]) -> list[Path]:
+    """`--bank` on the command, else `--bank` before it (`quizapp --bank X list`), else config."""
+    chosen = tuple(banks) or tuple(_root_param(ctx, "banks") or ())
+    return resolve_bank_dirs(chosen)
+
+
+def _load(ctx: click.Context, banks: Sequence[str], *, quiet: bool = False) -> Bank:
+    """The bank, with its load problems shown on stderr; exit 2 when nothing usable loaded."""
+    dirs = _bank_dirs(ctx, banks)
+    bank = load_bank(dirs)
+    if bank.problems and not quiet:
+        err = _err_console()
+        err.print(
+            f"[yellow]The bank has {len(bank.problems)} problem(s); the good questions still "
+            "work (run `quizapp validate` for details):[/]"
+        )
+        for problem in bank.problems:
+            err.print(Text(f"  {_problem_text(problem)}"))
+    if not bank.questions:
+        where = ", ".join(str(d) for d in dirs)
+        raise Unusable(f"no usable questions in {where}")
+    return bank
+
+
+def _problem_text(problem: Any) -> str:
+    from quizapp.validation import problem_line
+
+    return problem_line(problem)
+
+
+def _question(bank: Bank, question_id: str) -> Question:
+    try:
+        return bank.get(question_id)
+    except UnknownQuestion as exc:
+        raise Unusable(str(exc)) from None
+
+
+def _device(ctx: click.Context) -> str | None:
+    return device_arg(_root_param(ctx, "device"))
+
+
+@contextmanager
+def _runner(ctx: click.Context) -> Iterator[Runner]:
+    """A runner (the zygote starts on first use) that is always closed."""
+    from quizapp.runner import Runner
+
+    runner = Runner(device=_device(ctx))
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
+def _did_you_mean(value: str, known: Sequence[str], what: str) -> NoReturn:
+    close = difflib.get_close_matches(value, list(known), n=3, cutoff=0.5)
+    message = f"no {what} '{value}'"
+    if close:
+        message += " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"
+    elif known:
+        message += f"; known: {', '.join(sorted(known))}"
+    raise Unusable(message)
+
+
+# -- validate -----------------------------------------------------------------------------------
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@json_option
+@click.option(
+    "--seeds",
+    "seeds",
+    type=click.IntRange(1, 50),
+    default=3,
+    show_default=True,
+    help="Variants to run for each question with params.",
+)
+@click.pass_context
+def validate_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, seeds: int) -> None:
+    """Load every question file and run every question live; report every problem.
+
+    PATH is a bank folder or a question file (default: the configured banks). Exit 0 when all
+    is well, 1 otherwise.
+    """
+    from quizapp.grading.live import LiveGrader
+    from quizapp.validation import problem_line, validate_bank
+
+    dirs = resolve_bank_dirs(paths) if paths else _bank_dirs(ctx, ())
+    bank = load_bank(dirs)
+    console = _out_console()
+    show_bar = not as_json and console.is_terminal
+    with _runner(ctx) as runner:
+        grader = LiveGrader(runner)
+        if show_bar:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            with Progress(
+                TextColumn("validating"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("", total=len(bank.questions))
+
+                def advance(done: int, total: int, question_id: str) -> None:
+                    bar.update(task, completed=done, description=question_id)
+
+                report = validate_bank(
+                    bank, grader, seeds_per_param_question=seeds, progress=advance
+                )
+        else:
+            report = validate_bank(bank, grader, seeds_per_param_question=seeds)
+
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        for problem in report.problems:
+            click.echo(problem_line(problem))
+        for qid, why in report.skipped:
+            click.echo(f"skipped {qid}: {why}", err=True)
+        summary = (
+            f"{report.questions} question(s), {report.checked} run live, "
+            f"{len(report.skipped)} skipped: "
+        )
+        summary += "no problems" if report.ok else f"{len(report.problems)} problem(s)"
+        click.echo(summary, err=True)
+    ctx.exit(0 if report.ok else 1)
+
+
+# -- check --------------------------------------------------------------------------------------
+
+
+def _read_answer(answer: str, kind: Kind) -> str:
+    """For code (and output) questions, `@path` reads a file and `-` reads standard input."""
+    if kind not in (Kind.CODE, Kind.OUTPUT):
+        return answer
+    if answer == "-":
+        return sys.stdin.read()
+    if answer.startswith("@") and len(answer) > 1:
+        path = Path(answer[1:]).expanduser()
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise Unusable(f"cannot read the answer file {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise Unusable(f"the answer file {path} is not UTF-8 text") from None
+    return answer
+
+
+def _exit_code(result: GradeResult) -> int:
+    if result.status is GradeStatus.CORRECT:
+        return EXIT_CORRECT
+    if result.status in (GradeStatus.INCORRECT, GradeStatus.TIMEOUT):
+        return EXIT_INCORRECT
+    return EXIT_UNUSABLE
+
+
+@click.command("check")
+@click.argument("question_id", metavar="ID")
+@click.argument("answer")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="The variant to grade.")
+@click.option(
+    "--tick",
+    "ticks",
+    type=click.IntRange(min=1),
+    multiple=True,
+    metavar="N",
+    help="Recall questions: a key point your answer covered (1 = the first; repeatable).",
+)
+@bank_option
+@json_option
+@user_option
+@db_option
+@click.pass_context
+def check_cmd(
+    ctx: click.Context,
+    *,
+    question_id: str,
+    answer: str,
+    seed: int | None,
+    ticks: tuple[int, ...],
+    banks: tuple[str, ...],
+    as_json: bool,
+    user: str | None,
+    db: str | None,
+) -> None:
+    """Grade ANSWER to question ID by running the question live.
+
+    For code questions ANSWER may be `@path` (read a file) or `-` (read standard input).
+    Exit 0 correct, 1 incorrect, 2 invalid answer or unusable question/bank.
+    """
+    import time
+
+    bank = _load(ctx, banks, quiet=as_json)
+    question = _question(bank, question_id)
+    text = _read_answer(answer, question.kind)
+    drawn = seed is None
+    if seed is None:
+        seed = new_seed()
+    variant = draw_variant(question, seed)
+    ticked = [t - 1 for t in ticks] if question.kind is Kind.RECALL else None
+    if ticked is not None and not ticks:
+        ticked = []  # ticking nothing is an answer: 0 key points covered
+    user = user or _root_param(ctx, "user")
+    started = time.perf_counter()
+
+    if user:
+        result = _grade_and_record(
+            ctx,
+            bank=bank,
+            user=user,
+            db=db,
+            question_id=question_id,
+            seed=seed,
+            text=text,
+            ticked=ticked,
+            started=started,
+        )
+    else:
+        from quizapp.grading.live import LiveGrader
+
+        with _runner(ctx) as runner:
+            result = LiveGrader(runner).grade(variant, text, ticked=ticked)
+
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+    else:
+        _print_result(result, seed if drawn else None)
+    ctx.exit(_exit_code(result))
+
+
+def _grade_and_record(
+    ctx: click.Context,
+    *,
+    bank: Bank,
+    user: str,
+    db: str | None,
+    question_id: str,
+    seed: int,
+    text: str,
+    ticked: list[int] | None,
+    started: float,
+) -> GradeResult:
+    """Grades through the service and records the attempt for `user`.
+
+    LEAD: this is the one place `check` records progress; it relies on QuizService.create,
+    QuizService.grade and QuizService.record (quizapp/service.py).
+    """
+    import time
+
+    from quizapp.config import Settings, resolve_db_url
+    from quizapp.service import QuizService
+
+    settings = Settings(
+        db_url=resolve_db_url(db or _root_param(ctx, "db")),
+        bank_dirs=tuple(bank.dirs),
+        device=_device(ctx),
+    )
+    try:
+        service = QuizService.create(settings)
+    except Exception as exc:  # the store could not be opened: say so, never a traceback
+        raise Unusable(f"cannot open the progress database: {exc}") from None
+    with service:
+        result = service.grade(question_id, seed, text, ticked=ticked)
+        try:
+            service.record(
+                user,
+                question_id,
+                result,
+                answer=text,
+                latency_s=time.perf_counter() - started,
+            )
+        except Exception as exc:
+            _err_console().print(f"[yellow]graded, but not recorded for {user}: {exc}[/]")
+    return result
+
+
+_STATUS_STYLE = {
+    GradeStatus.CORRECT: ("✓ correct", "bold green"),
+    GradeStatus.INCORRECT: ("✗ incorrect", "bold red"),
+    GradeStatus.INVALID: ("? invalid answer", "bold yellow"),
+    GradeStatus.ERROR: ("! the question could not be graded", "bold magenta"),
+    GradeStatus.TIMEOUT: ("⏱ timed out", "bold red"),
+}
+
+
+def _print_result(result: GradeResult, drawn_seed: int | None) -> None:
+    console = _out_console()
+    label, style = _STATUS_STYLE[result.status]
+    console.print(Text(label, style=style))
+    if drawn_seed is not None:
+        console.print(Text(f"seed: {drawn_seed} (a random variant; pass --seed to repeat it)"))
+    if result.given_display and result.status is not GradeStatus.INVALID:
+        console.print(Text(f"your answer: {result.given_display}"))
+    if result.expected_display and result.status is not GradeStatus.CORRECT:
+        if "\n" in result.expected_display:
+            console.print("expected:")
+            console.print(Text(result.expected_display))
+        else:
+            console.print(Text(f"expected: {result.expected_display}"))
+    if result.feedback:
+        console.print(Text(result.feedback))
+    if result.score is not None and result.extra.get("ticked") is not None:
+        console.print(Text(f"score: {result.score:.0%}"))
+
+
+# -- show ---------------------------------------------------------------------------------------
+
+
+@click.command("show")
+@click.argument("question_id", metavar="ID")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="The variant to show.")
+@bank_option
+@click.pass_context
+def show_cmd(
+    ctx: click.Context, question_id: str, seed: int | None, banks: tuple[str, ...]
+) -> None:
+    """Print question ID as a user sees it (params substituted, options lettered)."""
+    from quizapp.service import show_variant
+
+    bank = _load(ctx, banks)
+    question = _question(bank, question_id)
+    if seed is None:
+        seed = new_seed()
+    shown = show_variant(draw_variant(question, seed))
+    console = _out_console()
+    console.print(render_shown(shown))
+    # Room for `--trace/--graph/--modes`: render the explanation below the question here.
+
+
+def render_shown(shown: ShownQuestion) -> Panel:
+    """A question variant as a rich renderable (title, metadata, prompt, code, options)."""
+    q = shown.question
+    parts: list[Any] = []
+    meta = f"{q.topic} · {q.kind.value} · {q.difficulty.value}"
+    if q.tags:
+        meta += " · " + ", ".join(q.tags)
+    parts.append(Text(meta, style="dim"))
+    parts.append(Markdown(shown.prompt))
+    if shown.setup_code:
+        parts.append(Syntax(shown.setup_code, "python", line_numbers=False, word_wrap=True))
+    if shown.options:
+        options = Text()
+        for letter, text in shown.options:
+            options.append(f"{letter}) ", style="bold")
+            options.append(f"{text}\n")
+        parts.append(options)
+    if q.kind is Kind.CODE and shown.starter:
+        parts.append(Text("starter:", style="bold"))
+        parts.append(Syntax(shown.starter, "python", word_wrap=True))
+    if q.kind is Kind.RECALL and q.key_points:
+        parts.append(
+            Text(
+                f"Answer in your own words; afterwards tick which of the {len(q.key_points)} "
+                "key points you covered (quizapp check ... --tick N).",
+                style="dim",
+            )
+        )
+    spaced: list[Any] = []
+    for part in parts:
+        if spaced:
+            spaced.append(Text(""))
+        spaced.append(part)
+    hint = f"seed {shown.seed} · quizapp check {q.id} ANSWER --seed {shown.seed}"
+    return Panel(
+        Group(*spaced),
+        title=Text(q.display_title, style="bold"),
+        subtitle=Text(hint, style="dim"),
+        subtitle_align="right",
+    )
+
+
+# -- list ---------------------------------------------------------------------------------------
+
+
+@click.command("list")
+@click.option("--topic", default=None, help="Only this topic.")
+@click.option("--kind", type=click.Choice([k.value for k in Kind]), default=None)
+@click.option("--difficulty", type=click.Choice([d.value for d in Difficulty]), default=None)
+@click.option("--tag", default=None, help="Only questions with this tag.")
+@click.option("--search", "search", default=None, metavar="TEXT", help="Text in id/title/prompt.")
+@click.option("--summary", is_flag=True, help="Counts per topic x kind x difficulty.")
+@bank_option
+@json_option
+@click.pass_context
+def list_cmd(
+    ctx: click.Context,
+    *,
+    topic: str | None,
+    kind: str | None,
+    difficulty: str | None,
+    tag: str | None,
+    search: str | None,
+    summary: bool,
+    banks: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """List the bank's questions, with filters, or a coverage summary."""
+    bank = _load(ctx, banks, quiet=as_json)
+    if topic is not None and topic not in bank.topics():
+        _did_you_mean(topic, bank.topics(), "topic")
+    if tag is not None:
+        tags = sorted({t for q in bank.questions.values() for t in q.tags})
+        if tag not in tags:
+            _did_you_mean(tag, tags, "tag")
+    questions = bank.filter(topic=topic, kind=kind, difficulty=difficulty, tag=tag, text=search)
+    if summary:
+        _print_summary(questions, as_json)
+        return
+    if as_json:
+        click.echo(json.dumps([_question_json(q) for q in questions], indent=2))
+        return
+    console = _out_console()
+    if not questions:
+        console.print("no questions match")
+        return
+    table = Table(title=f"{len(questions)} question(s)", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    for column in ("topic", "kind", "difficulty"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=2)
+    table.add_column("tags", overflow="fold", ratio=1)
+    for q in questions:
+        table.add_row(
+            q.id,
+            q.topic,
+            q.kind.value,
+            q.difficulty.value,
+            q.display_title + (" (varies)" if q.has_params else ""),
+            ", ".join(q.tags),
+        )
+    console.print(table)
+
+
+def _question_json(q: Question) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "topic": q.topic,
+        "kind": q.kind.value,
+        "difficulty": q.difficulty.value,
+        "title": q.display_title,
+        "tags": list(q.tags),
+        "params": sorted(q.params),
+        "file": str(q.source_file) if q.source_file else None,
+        "line": q.source_line,
+    }
+
+
+def _print_summary(questions: list[Question], as_json: bool) -> None:
+    counts: dict[tuple[str, Kind], dict[Difficulty, int]] = {}
+    for q in questions:
+        row = counts.setdefault((q.topic, q.kind), {d: 0 for d in Difficulty})
+        row[q.difficulty] += 1
+    kind_order = {k: i for i, k in enumerate(Kind)}
+    topic_order = {t: i for i, t in enumerate(dict.fromkeys(q.topic for q in questions))}
+    keys = sorted(counts, key=lambda k: (topic_order[k[0]], kind_order[k[1]]))
+    if as_json:
+        rows = [
+            {"topic": t, "kind": k.value, "difficulty": d.value, "count": counts[(t, k)][d]}
+            for t, k in keys
+            for d in Difficulty
+            if counts[(t, k)][d]
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(questions)} question(s) by topic, kind and difficulty")
+    table.add_column("topic")
+    table.add_column("kind")
+    for d in Difficulty:
+        table.add_column(d.value, justify="right")
+    table.add_column("total", justify="right", style="bold")
+    for t, k in keys:
+        row = counts[(t, k)]
+        table.add_row(t, k.value, *(str(row[d] or "") for d in Difficulty), str(sum(row.values())))
+    totals = {d: sum(counts[key][d] for key in keys) for d in Difficulty}
+    table.add_section()
+    table.add_row("all", "", *(str(totals[d]) for d in Difficulty), str(len(questions)))
+    _out_console().print(table)
