@@ -1,0 +1,610 @@
+"""The progress service: profiles, recording attempts, the review queue, statistics,
+export/import and reset. Plain data in and out; no Textual, no torch.
+
+Every write is one short transaction committed before the method returns (BEGIN IMMEDIATE on
+SQLite), so a crash loses at most the answer being recorded.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from quizapp.bank.models import Question
+from quizapp.grading.types import GradeResult
+from quizapp.scheduling import (
+    DEFAULT_NEW_PER_DAY,
+    LEECH_LAPSES,
+    CardState,
+    CardView,
+    QueueItem,
+    Rating,
+    State,
+    build_queue,
+    end_of_day,
+    local_day,
+    make_scheduler,
+    rating_for,
+    review,
+    utcnow,
+)
+from quizapp.stats import (
+    ACTIVITY_DAYS,
+    FORECAST_DAYS,
+    MASTERY_STABILITY_DAYS,
+    DayActivity,
+    DueDay,
+    Stats,
+    TopicStats,
+    Totals,
+    WeakQuestion,
+    accuracy,
+    median,
+    streaks,
+)
+from quizapp.store import repository as repo
+from quizapp.store.engine import Store
+from quizapp.store.errors import StoreError, UnknownUser, UserExists
+from quizapp.store.models import Attempt, PracticeSession, QuestionSeen, ReviewCard, User
+from quizapp.store.transfer import ImportSummary, export_user_data, import_user_data
+
+__all__ = [
+    "SESSION_MODES",
+    "AttemptRecord",
+    "ImportSummary",
+    "ProgressService",
+    "QueueItem",
+    "UnknownUser",
+    "UserExists",
+    "UserInfo",
+]
+
+SESSION_MODES = ("review", "learn", "drill", "mock")
+MAX_NAME = 64
+WEAKEST = 10
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    created_at: datetime
+    new_per_day: int
+    attempts: int
+    last_active: date | None
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    id: int
+    user: str
+    question_id: str
+    seed: int
+    status: str
+    correct: bool
+    rating: int  # fsrs.Rating value: 1 Again, 2 Hard, 3 Good, 4 Easy
+    answered_at: datetime
+    answered_day: date
+    due_at: datetime  # when the question is next due
+    state: int  # fsrs.State value after the review
+    reps: int
+    lapses: int
+    leech: bool
+    was_new: bool
+
+    @property
+    def rating_name(self) -> str:
+        return Rating(self.rating).name
+
+
+def _clean_name(name: str) -> str:
+    cleaned = unicodedata.normalize("NFC", name).strip()
+    if not cleaned:
+        raise ValueError("a profile name cannot be empty")
+    if len(cleaned) > MAX_NAME:
+        raise ValueError(f"a profile name has at most {MAX_NAME} characters")
+    if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
+        raise ValueError("a profile name cannot contain control characters")
+    return cleaned
+
+
+class ProgressService:
+    """See the module docstring. `clock` returns the current UTC time; `tz` is the zone that
+    decides study days (None: the system's local zone)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        tz: tzinfo | None = None,
+        rng: random.Random | None = None,
+        fuzz: bool = True,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.tz = tz
+        self.rng = rng
+        self.scheduler = make_scheduler(fuzz=fuzz)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the clock must return timezone-aware datetimes")
+        return now.astimezone(UTC)
+
+    def today(self) -> date:
+        return local_day(self._now(), self.tz)
+
+    # -- users -----------------------------------------------------------------------------
+
+    def list_users(self) -> list[UserInfo]:
+        with self.store.session() as s:
+            users = s.execute(select(User).order_by(User.name)).scalars().all()
+            return [self._info(s, u) for u in users]
+
+    def _info(self, s: Any, user: User) -> UserInfo:
+        return UserInfo(
+            name=user.name,
+            created_at=user.created_at,
+            new_per_day=user.new_per_day,
+            attempts=repo.attempt_count(s, user.id),
+            last_active=repo.last_active_day(s, user.id),
+        )
+
+    def get_user(self, name: str) -> UserInfo:
+        with self.store.session() as s:
+            user = s.execute(select(User).where(User.name == name)).scalar_one_or_none()
+            if user is None:
+                raise UnknownUser(name, repo.user_names(s))
+            return self._info(s, user)
+
+    def add_user(self, name: str, *, new_per_day: int = DEFAULT_NEW_PER_DAY) -> UserInfo:
+        name = _clean_name(name)
+        if new_per_day < 0:
+            raise ValueError("new questions per day cannot be negative")
+        try:
+            with self.store.session() as s:
+                if s.execute(select(User.id).where(User.name == name)).first():
+                    raise UserExists(name)
+                s.add(User(name=name, created_at=self._now(), new_per_day=new_per_day))
+        except IntegrityError:
+            raise UserExists(name) from None
+        return self.get_user(name)
+
+    def rename_user(self, old: str, new: str) -> UserInfo:
+        new = _clean_name(new)
+        try:
+            with self.store.session() as s:
+                uid = repo.user_id(s, old)
+                if new != old and s.execute(select(User.id).where(User.name == new)).first():
+                    raise UserExists(new)
+                s.execute(update(User).where(User.id == uid).values(name=new))
+        except IntegrityError:
+            raise UserExists(new) from None
+        return self.get_user(new)
+
+    def set_new_per_day(self, name: str, per_day: int) -> None:
+        if per_day < 0:
+            raise ValueError("new questions per day cannot be negative")
+        with self.store.session() as s:
+            uid = repo.user_id(s, name)
+            s.execute(update(User).where(User.id == uid).values(new_per_day=per_day))
+
+    def remove_user(self, name: str) -> int:
+        """Delete a profile and all its progress; returns how many attempts were deleted."""
+        with self.store.session() as s:
+            return repo.delete_user_rows(s, repo.user_id(s, name))
+
+    def resolve_user(self, name: str | None) -> str:
+        """`name`, or the only profile when `name` is None; a clear error otherwise."""
+        with self.store.session() as s:
+            names = repo.user_names(s)
+        if name is not None:
+            if name not in names:
+                raise UnknownUser(name, names)
+            return name
+        if len(names) == 1:
+            return names[0]
+        if not names:
+            raise StoreError("there are no profiles yet; create one with `quizapp users add NAME`")
+        raise StoreError(f"several profiles exist ({', '.join(names)}); pick one with --user NAME")
+
+    # -- practice --------------------------------------------------------------------------
+
+    def start_session(self, user: str, mode: str, topic: str | None = None) -> int:
+        if mode not in SESSION_MODES:
+            raise ValueError(
+                f"unknown session mode {mode!r}; use one of {', '.join(SESSION_MODES)}"
+            )
+        with self.store.session() as s:
+            row = PracticeSession(
+                user_id=repo.user_id(s, user),
+                mode=mode,
+                topic=topic,
+                started_at=self._now(),
+                attempts=0,
+                correct=0,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def end_session(self, session_id: int) -> None:
+        with self.store.session() as s:
+            s.execute(
+                update(PracticeSession)
+                .where(PracticeSession.id == session_id, PracticeSession.ended_at.is_(None))
+                .values(ended_at=self._now())
+            )
+
+    def record_attempt(
+        self,
+        user: str,
+        question: Question,
+        result: GradeResult,
+        *,
+        answer: str,
+        latency_s: float,
+        hints_used: int,
+        session_id: int | None = None,
+    ) -> AttemptRecord | None:
+        """Log one answer and update the question's FSRS card, in one committed transaction.
+
+        Results that do not count (`result.counts` is false: an unparseable answer, or a question
+        that failed to run through no fault of the user) are NOT recorded: returns None.
+        """
+        if not result.counts:
+            return None
+        if result.question_id != question.id:
+            raise ValueError(f"result is for {result.question_id!r}, not {question.id!r}")
+        now = self._now()
+        day = local_day(now, self.tz)
+        kind = question.kind.value
+        digest = question.content_hash()
+        latency_s = max(float(latency_s), 0.0)
+        rating = rating_for(result, kind=kind, latency_s=latency_s, hints_used=hints_used)
+        with self.store.session() as s:
+            uid = repo.user_id(s, user)
+            seen = s.get(QuestionSeen, question.id)
+            if seen is None:
+                s.add(
+                    QuestionSeen(
+                        id=question.id,
+                        topic=question.topic,
+                        kind=kind,
+                        content_hash=digest,
+                        first_seen_at=now,
+                        flagged_changed=False,
+                    )
+                )
+                s.flush()
+            elif seen.content_hash != digest or seen.topic != question.topic:
+                if seen.content_hash != digest:
+                    seen.flagged_changed = True
+                    seen.changed_at = now
+                seen.content_hash = digest
+                seen.topic = question.topic
+                seen.kind = kind
+            card = s.get(ReviewCard, (uid, question.id))
+            was_new = card is None
+            if card is None:
+                before = CardState.new(int(now.timestamp() * 1000), now)
+                card = ReviewCard(
+                    user_id=uid,
+                    question_id=question.id,
+                    correct_count=0,
+                    leech=False,
+                    first_day=day,
+                    created_at=now,
+                )
+                s.add(card)
+            else:
+                before = CardState(
+                    card.card_id,
+                    card.state,
+                    card.step,
+                    card.stability,
+                    card.difficulty,
+                    card.due,
+                    card.last_review,
+                    card.reps,
+                    card.lapses,
+                )
+            after = review(self.scheduler, before, rating, now, int(latency_s * 1000))
+            card.card_id = after.card_id
+            card.state = after.state
+            card.step = after.step
+            card.stability = after.stability
+            card.difficulty = after.difficulty
+            card.due = after.due
+            card.last_review = after.last_review
+            card.reps = after.reps
+            card.lapses = after.lapses
+            card.correct_count = (card.correct_count or 0) + int(result.correct)
+            card.leech = after.lapses >= LEECH_LAPSES
+            card.content_hash = digest
+            attempt = Attempt(
+                user_id=uid,
+                question_id=question.id,
+                session_id=session_id,
+                topic=question.topic,
+                kind=kind,
+                content_hash=digest,
+                seed=result.seed,
+                answer=answer,
+                status=result.status.value,
+                correct=result.correct,
+                score=result.score,
+                rating=int(rating),
+                latency_s=latency_s,
+                hints_used=hints_used,
+                device=result.device,
+                torch_version=result.torch_version,
+                answered_at=now,
+                answered_day=day,
+            )
+            s.add(attempt)
+            if session_id is not None:
+                s.execute(
+                    update(PracticeSession)
+                    .where(PracticeSession.id == session_id)
+                    .values(
+                        attempts=PracticeSession.attempts + 1,
+                        correct=PracticeSession.correct + int(result.correct),
+                    )
+                )
+            s.flush()
+            return AttemptRecord(
+                id=attempt.id,
+                user=user,
+                question_id=question.id,
+                seed=result.seed,
+                status=result.status.value,
+                correct=result.correct,
+                rating=int(rating),
+                answered_at=now,
+                answered_day=day,
+                due_at=after.due,
+                state=after.state,
+                reps=after.reps,
+                lapses=after.lapses,
+                leech=card.leech,
+                was_new=was_new,
+            )
+
+    def next_questions(
+        self,
+        user: str,
+        *,
+        questions: Sequence[Question],
+        mode: str = "mixed",
+        topic: str | None = None,
+        limit: int = 10,
+    ) -> list[QueueItem]:
+        """What to practise next: due reviews first, then new questions up to the user's daily
+        limit (mode "mixed"); "review" serves only due ones, "learn" only new ones, "drill" every
+        question in scope, weakest first. `questions` is the bank; `topic` narrows it."""
+        scope = [q for q in questions if topic is None or q.topic == topic]
+        now = self._now()
+        today = local_day(now, self.tz)
+        with self.store.session() as s:
+            uid = repo.user_id(s, user)
+            per_day = s.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
+            rows = s.execute(
+                select(
+                    ReviewCard.question_id,
+                    ReviewCard.due,
+                    ReviewCard.stability,
+                    ReviewCard.lapses,
+                    ReviewCard.content_hash,
+                    ReviewCard.first_day,
+                ).where(ReviewCard.user_id == uid)
+            ).all()
+        new_today = sum(1 for r in rows if r.first_day == today)
+        return build_queue(
+            mode=mode,
+            question_ids=[q.id for q in scope],
+            hashes={q.id: q.content_hash() for q in scope},
+            cards=[CardView(r[0], r[1], r[2], r[3], r[4]) for r in rows],
+            now=now,
+            new_left_today=per_day - new_today,
+            limit=limit,
+            rng=self.rng,
+        )
+
+    # -- statistics ------------------------------------------------------------------------
+
+    def stats(self, user: str, *, questions: Sequence[Question] = ()) -> Stats:
+        """Everything the stats screen shows (definitions in quizapp.stats). Without a bank
+        (`questions` empty), topics and question counts come from what was recorded."""
+        now = self._now()
+        today = local_day(now, self.tz)
+        with self.store.session() as s:
+            uid = repo.user_id(s, user)
+            per_day = s.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
+            daily = s.execute(repo.daily_topic_totals(uid)).all()
+            cards = s.execute(repo.cards_with_topics(uid)).all()
+            n_attempts = sum(int(r[2]) for r in daily)
+            median_latency = self._median_latency(s, uid, n_attempts)
+            weak_cards = sorted(
+                (c for c, _t in cards if c.reps > c.correct_count),
+                key=lambda c: (c.correct_count / c.reps, -c.lapses, c.question_id),
+            )[:WEAKEST]
+            latencies: dict[str, list[float]] = defaultdict(list)
+            if weak_cards:
+                ids = [c.question_id for c in weak_cards]
+                for qid, lat in s.execute(repo.latencies_for_questions(uid, ids)):
+                    latencies[qid].append(lat)
+
+        # Attempts per day and per topic, from the one covering-index query.
+        per_day_rows: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+        per_topic: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        time_spent = 0.0
+        correct_total = 0
+        for day, topic, n_raw, correct_raw, seconds in daily:
+            n, correct = int(n_raw), int(correct_raw)
+            per_day_rows[day][0] += n
+            per_day_rows[day][1] += correct
+            per_topic[topic][0] += n
+            per_topic[topic][1] += correct
+            time_spent += float(seconds)
+            correct_total += correct
+        current, longest = streaks(set(per_day_rows), today)
+        first = today - timedelta(days=ACTIVITY_DAYS - 1)
+        activity = [
+            DayActivity(d, *per_day_rows.get(d, (0, 0)))
+            for d in (first + timedelta(days=i) for i in range(ACTIVITY_DAYS))
+        ]
+
+        bank = {q.id: q for q in questions}
+        card_topic = {c.question_id: t for c, t in cards}
+        in_scope = [(c, t) for c, t in cards if not bank or c.question_id in bank]
+        # Due forecast: cards (of questions still in the bank) due by the end of each day.
+        forecast_counts = [0] * FORECAST_DAYS
+        ends = [end_of_day(today + timedelta(days=i), self.tz) for i in range(FORECAST_DAYS)]
+        for c, _t in in_scope:
+            for i, end in enumerate(ends):
+                if c.due < end:
+                    forecast_counts[i] += 1
+                    break
+        forecast = [
+            DueDay(today + timedelta(days=i), forecast_counts[i]) for i in range(FORECAST_DAYS)
+        ]
+
+        # Topics: the bank's (question counts from the bank) plus any only seen in the log.
+        topic_questions: dict[str, set[str]] = defaultdict(set)
+        for q in questions:
+            topic_questions[q.topic].add(q.id)
+        if not bank:
+            for qid, t in card_topic.items():
+                topic_questions[t].add(qid)
+        for t in per_topic:
+            topic_questions.setdefault(t, set())
+        cards_by_id = {c.question_id: c for c, _t in cards}
+        topics: list[TopicStats] = []
+        end_today = ends[0]
+        for t in sorted(topic_questions):
+            topic_ids = topic_questions[t]
+            topic_cards = [cards_by_id[i] for i in topic_ids if i in cards_by_id]
+            mastered = sum(
+                1
+                for c in topic_cards
+                if c.state == State.Review and (c.stability or 0.0) >= MASTERY_STABILITY_DAYS
+            )
+            n, correct = per_topic.get(t, (0, 0))
+            topics.append(
+                TopicStats(
+                    topic=t,
+                    questions=len(topic_ids),
+                    seen=len(topic_cards),
+                    attempts=n,
+                    correct=correct,
+                    accuracy=accuracy(correct, n),
+                    mastered=mastered,
+                    mastery=mastered / len(topic_ids) if topic_ids else 0.0,
+                    due=sum(1 for c in topic_cards if c.due < end_today),
+                )
+            )
+        weakest = [
+            WeakQuestion(
+                question_id=c.question_id,
+                topic=card_topic[c.question_id],
+                attempts=c.reps,
+                correct=c.correct_count,
+                accuracy=c.correct_count / c.reps,
+                lapses=c.lapses,
+                leech=c.leech,
+                median_latency_s=median(latencies.get(c.question_id, [])),
+            )
+            for c in weak_cards
+        ]
+        changed = sorted(
+            c.question_id
+            for c, _t in in_scope
+            if c.question_id in bank and bank[c.question_id].content_hash() != c.content_hash
+        )
+        return Stats(
+            user=user,
+            today=today,
+            totals=Totals(
+                attempts=n_attempts,
+                correct=correct_total,
+                accuracy=accuracy(correct_total, n_attempts),
+                questions_seen=len(cards),
+                time_spent_s=time_spent,
+            ),
+            topics=topics,
+            current_streak=current,
+            longest_streak=longest,
+            activity=activity,
+            due_forecast=forecast,
+            weakest=weakest,
+            median_latency_s=median_latency,
+            due_today=forecast_counts[0],
+            new_today=sum(1 for c, _t in cards if c.first_day == today),
+            new_per_day=per_day,
+            leeches=sum(1 for c, _t in cards if c.leech),
+            changed=changed,
+        )
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _median_latency(self, s: Any, uid: int, n: int) -> float | None:
+        if n == 0:
+            return None
+        values = list(s.execute(repo.latency_at_rank(uid, (n - 1) // 2, 2 - n % 2)).scalars())
+        return sum(values) / len(values) if values else None
+
+    # -- export / import / reset -----------------------------------------------------------
+
+    def export_user(self, user: str) -> dict[str, Any]:
+        """Everything recorded for one profile as JSON-able data (see quizapp.store.transfer)."""
+        with self.store.session() as s:
+            return export_user_data(s, repo.user_id(s, user))
+
+    def import_data(self, data: dict[str, Any], *, as_user: str | None = None) -> ImportSummary:
+        """Import an export. Into a new profile it round-trips exactly; into an existing one it
+        merges: attempts already present are skipped, a card is replaced only by a newer one."""
+        if as_user is not None:
+            as_user = _clean_name(as_user)
+        with self.store.session() as s:
+            return import_user_data(s, data, as_user=as_user)
+
+    def reset(self, user: str, *, question_id: str | None = None, topic: str | None = None) -> int:
+        """Forget the scheduling state (FSRS cards) of one question, one topic, or everything:
+        those questions become new again. The attempt log is history and is kept. Returns the
+        number of cards reset."""
+        with self.store.session() as s:
+            uid = repo.user_id(s, user)
+            stmt = delete(ReviewCard).where(ReviewCard.user_id == uid)
+            if question_id is not None:
+                stmt = stmt.where(ReviewCard.question_id == question_id)
+            if topic is not None:
+                ids = select(QuestionSeen.id).where(QuestionSeen.topic == topic)
+                stmt = stmt.where(ReviewCard.question_id.in_(ids))
+            return repo.rowcount(s.execute(stmt))
+
+    def count_cards(
+        self, user: str, *, question_id: str | None = None, topic: str | None = None
+    ) -> int:
+        """How many cards `reset` with the same arguments would reset (for confirmations)."""
+        with self.store.session() as s:
+            uid = repo.user_id(s, user)
+            stmt = select(func.count()).select_from(ReviewCard).where(ReviewCard.user_id == uid)
+            if question_id is not None:
+                stmt = stmt.where(ReviewCard.question_id == question_id)
+            if topic is not None:
+                ids = select(QuestionSeen.id).where(QuestionSeen.topic == topic)
+                stmt = stmt.where(ReviewCard.question_id.in_(ids))
+            return int(s.execute(stmt).scalar_one())

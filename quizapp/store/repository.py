@@ -1,0 +1,96 @@
+"""The queries behind the progress service. Statements are module-level functions so that tests
+can EXPLAIN them (the stats ones must read only the covering index)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Result, Select, cast, delete, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from quizapp.store.errors import UnknownUser
+from quizapp.store.models import Attempt, PracticeSession, QuestionSeen, ReviewCard, User
+
+
+def user_id(session: Session, name: str) -> int:
+    found = session.execute(select(User.id).where(User.name == name)).scalar_one_or_none()
+    if found is None:
+        raise UnknownUser(name, user_names(session))
+    return found
+
+
+def user_names(session: Session) -> list[str]:
+    return list(session.execute(select(User.name).order_by(User.name)).scalars())
+
+
+def sum_int(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[int]:
+    # PostgreSQL refuses sum(boolean); casting works everywhere.
+    return func.coalesce(func.sum(cast(column, Integer)), 0)
+
+
+def daily_topic_totals(uid: int) -> Select[date, str, int, int, float]:
+    """Attempts, correct and time per (study day, topic): served by ix_attempts_user_day_topic
+    alone (a covering index scan in index order, no table reads, no sort)."""
+    return (
+        select(
+            Attempt.answered_day,
+            Attempt.topic,
+            func.count(),
+            sum_int(Attempt.correct),
+            func.coalesce(func.sum(Attempt.latency_s), 0.0),
+        )
+        .where(Attempt.user_id == uid)
+        .group_by(Attempt.answered_day, Attempt.topic)
+    )
+
+
+def latency_at_rank(uid: int, offset: int, count: int) -> Select[float]:
+    """`count` latencies from the `offset`-th smallest on (ix_attempts_user_latency, no sort)."""
+    return (
+        select(Attempt.latency_s)
+        .where(Attempt.user_id == uid)
+        .order_by(Attempt.latency_s)
+        .offset(offset)
+        .limit(count)
+    )
+
+
+def latencies_for_questions(uid: int, question_ids: list[str]) -> Select[str, float]:
+    return select(Attempt.question_id, Attempt.latency_s).where(
+        Attempt.user_id == uid, Attempt.question_id.in_(question_ids)
+    )
+
+
+def cards_with_topics(uid: int) -> Select[ReviewCard, str]:
+    return (
+        select(ReviewCard, QuestionSeen.topic)
+        .join(QuestionSeen, QuestionSeen.id == ReviewCard.question_id)
+        .where(ReviewCard.user_id == uid)
+    )
+
+
+def attempt_count(session: Session, uid: int) -> int:
+    return session.execute(
+        select(func.count()).select_from(Attempt).where(Attempt.user_id == uid)
+    ).scalar_one()
+
+
+def last_active_day(session: Session, uid: int) -> date | None:
+    return session.execute(
+        select(func.max(Attempt.answered_day)).where(Attempt.user_id == uid)
+    ).scalar_one_or_none()
+
+
+def delete_user_rows(session: Session, uid: int) -> int:
+    """Delete a profile and everything recorded for it; returns the number of attempts."""
+    n = rowcount(session.execute(delete(Attempt).where(Attempt.user_id == uid)))
+    session.execute(delete(ReviewCard).where(ReviewCard.user_id == uid))
+    session.execute(delete(PracticeSession).where(PracticeSession.user_id == uid))
+    session.execute(delete(User).where(User.id == uid))
+    return n
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows a DELETE/UPDATE touched (its result is a CursorResult)."""
+    return int(getattr(result, "rowcount", 0) or 0)
