@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -332,9 +333,10 @@ def trace_forward(model: nn.Module, args: tuple[Any, ...], max_rows: int = MAX_T
     """Call `model(*args)` with hooks on every module; hooks are removed however it ends.
 
     Hooks the model it is given (callers pass a copy). Rows are in call order (a parent before
-    its children); a module called twice has two rows (call 0, call 1). If the forward raises,
-    the innermost module still running is the one that raised: its row has status "error" and
-    the modules around it "raised".
+    its children); a module called twice has two rows (call 0, call 1). Forward hooks are
+    "always called", so they also run when a forward raises: the first module to see an
+    exception is where it was raised (status "error"), the modules it propagated through are
+    "raised", and a module whose exception its caller caught is "caught".
     """
     names: dict[int, list[str]] = {}
     for name, module in model.named_modules(remove_duplicate=False):
@@ -343,6 +345,7 @@ def trace_forward(model: nn.Module, args: tuple[Any, ...], max_rows: int = MAX_T
     stack: list[tuple[nn.Module, Json]] = []
     calls: Counter[int] = Counter()
     totals: dict[int, int] = {}
+    raised: list[tuple[Json, BaseException]] = []  # in the order the hooks saw them
     dropped = 0
 
     def before(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -378,50 +381,67 @@ def trace_forward(model: nn.Module, args: tuple[Any, ...], max_rows: int = MAX_T
     def after(
         module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any
     ) -> None:
-        # Pop to this module's own row: a child that raised inside a try/except in the
-        # parent's forward never reached its forward hook.
         while stack:
             entered, row = stack.pop()
             if entered is module:
-                row["output_shapes"] = _shapes(output)
-                row.update(_output_stats(output))
-                row["status"] = "ok"
-                return
-            row["status"] = "caught"
+                break
+        else:
+            return
+        active = sys.exc_info()[1]
+        # Torch calls an always-called hook from its `except` block with no output; a module
+        # called normally from inside the user's own `except` block has an output.
+        if output is None and active is not None:
+            row["status"] = "raised"
+            row["error"] = _describe_error(active)
+            raised.append((row, active))
+            return
+        row["output_shapes"] = _shapes(output)
+        row.update(_output_stats(output))
+        row["status"] = "ok"
 
     handles = []
-    error: Json | None = None
+    failure: BaseException | None = None
     output: Any = None
     try:
         for module in {id(m): m for m in model.modules()}.values():
             handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
-            handles.append(module.register_forward_hook(after, with_kwargs=True))
+            handles.append(module.register_forward_hook(after, with_kwargs=True, always_call=True))
         output = model(*args)
     except Exception as exc:
-        message = _describe_error(exc)
-        failing = stack[-1][1] if stack else None
-        for _, row in stack:
-            row["status"] = "raised"
-        if failing is not None:
-            failing["status"] = "error"
-            failing["error"] = message
-        error = {
-            "message": message,
-            "type": type(exc).__name__,
-            "module": failing["name"] if failing else None,
-            "module_type": failing["type"] if failing else None,
-            "call": failing["call"] if failing else None,
-            "input_shapes": failing["input_shapes"] if failing else [],
-        }
+        failure = exc
     finally:
         for handle in handles:
             handle.remove()
+    error = _classify_failures(raised, failure)
     return {
         "rows": rows,
         "dropped": dropped,
         "error": error,
-        "output_shapes": _shapes(output) if error is None else [],
+        "output_shapes": _shapes(output) if failure is None else [],
         "params_total": sum(p.numel() for p in model.parameters()),
+    }
+
+
+def _classify_failures(
+    raised: list[tuple[Json, BaseException]], failure: BaseException | None
+) -> Json | None:
+    """Mark rows error/raised/caught; describe where the forward failed (None if it did not)."""
+    origin: Json | None = None
+    for row, exc in raised:
+        if exc is not failure:
+            row["status"] = "caught"
+        elif origin is None:
+            origin = row
+            row["status"] = "error"
+    if failure is None:
+        return None
+    return {
+        "message": _describe_error(failure),
+        "type": type(failure).__name__,
+        "module": origin["name"] if origin else None,
+        "module_type": origin["type"] if origin else None,
+        "call": origin["call"] if origin else None,
+        "input_shapes": origin["input_shapes"] if origin else [],
     }
 
 
