@@ -1,0 +1,151 @@
+"""Home: what is due today, the streak, mastery per topic, and the ways to practise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static
+
+from quizapp.tui.widgets.charts import Chart, bars_text
+
+if TYPE_CHECKING:
+    from quizapp.tui.app import QuizApp
+
+ACTIONS = (
+    ("review", "r", "Review"),
+    ("learn", "l", "Learn"),
+    ("drill", "d", "Drill"),
+    ("mock", "m", "Mock"),
+)
+
+
+@dataclass
+class HomeData(Message):
+    stats: Any
+    questions: int
+    problems: int
+    runner_failed: str | None
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, f"app.practise('{mode}')", label) for mode, key, label in ACTIONS),
+        Binding("x", "app.practise('mixed')", "Mixed", show=False),
+        Binding("s", "app.stats", "Stats"),
+        Binding("b", "app.browse", "Browse"),
+        Binding("u", "app.switch_user", "Profile"),
+    ]
+
+    @property
+    def quiz(self) -> QuizApp:
+        return cast("QuizApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="home"):
+            yield Static("Loading the question bank…", id="home-greeting")
+            yield Static("", id="home-notice", classes="hidden")
+            with Horizontal(id="home-figures"):
+                yield Static("", id="home-today", classes="figure")
+                yield Static("", id="home-streak", classes="figure")
+            with Horizontal(id="home-actions"):
+                for mode, key, label in ACTIONS:
+                    yield Button(f"{label} ({key})", id=f"go-{mode}", compact=True)
+            with Vertical(id="home-mastery-box"):
+                yield Static("Mastery by topic", classes="section-title")
+                yield Chart("", id="home-mastery")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload_data()
+
+    def on_screen_resume(self) -> None:
+        self.reload_data()
+
+    def reload_data(self) -> None:
+        if self.quiz.ready and self.quiz.user:
+            self.load(self.quiz.user)
+
+    @work(thread=True, exclusive=True, group="home")
+    def load(self, user: str) -> None:
+        svc = self.quiz.service
+        try:
+            stats = svc.stats(user)
+            bank = svc.bank
+            status = svc.runner_status()
+        except Exception as exc:
+            self.post_message(HomeData(None, 0, 0, f"could not read progress: {exc}"))
+            return
+        failed = status.label() if status.phase == "failed" else None
+        self.post_message(HomeData(stats, len(bank.questions), len(bank.problems), failed))
+
+    @on(HomeData)
+    def show_data(self, data: HomeData) -> None:
+        user = self.quiz.user or ""
+        self.query_one("#home-greeting", Static).update(
+            Text.assemble(("Hello, ", ""), (user, "bold"), (". Ready to practise?", ""))
+        )
+        notice = self.query_one("#home-notice", Static)
+        lines = _notices(self.quiz, data)
+        notice.update("\n".join(lines))
+        notice.set_class(not lines, "hidden")
+        s = data.stats
+        if s is None:
+            return
+        self.query_one("#home-today", Static).update(
+            Text.assemble(
+                ("Today\n", "bold"),
+                (f"{s.due_today}", "bold cyan"),
+                (" due for review\n", ""),
+                (f"{s.new_today}", "bold cyan"),
+                (" new questions", ""),
+            )
+        )
+        self.query_one("#home-streak", Static).update(
+            Text.assemble(
+                ("Streak\n", "bold"),
+                (f"{s.current_streak}", "bold yellow"),
+                (" days (best ", ""),
+                (f"{s.longest_streak}", "bold"),
+                (")\n", ""),
+                (f"{s.total_attempts} answers, {s.accuracy:.0%} right", "dim"),
+            )
+        )
+        rows = [(t.topic, t.mastery, f"{t.mastery:.0%} of {t.questions}") for t in s.topics]
+        self.query_one("#home-mastery", Chart).show(bars_text(rows))
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("go-"):
+            self.quiz.action_practise(event.button.id.removeprefix("go-"))
+
+
+def _notices(app: QuizApp, data: HomeData) -> list[str]:
+    lines = []
+    dirs = ", ".join(str(d) for d in app.service.bank_dirs) if app.ready else "?"
+    if data.questions == 0 and data.problems == 0:
+        lines.append(
+            f"[b]The bank is empty.[/b] No questions were found in {dirs}. "
+            "Add *.yaml files there, or start with --bank DIR."
+        )
+    elif data.questions == 0:
+        lines.append(
+            f"[b]No usable questions:[/b] every question in {dirs} has a problem "
+            f"({data.problems} in all). Press [b]b[/b] to see them."
+        )
+    elif data.problems:
+        lines.append(f"{data.problems} problems in the bank were skipped (press b to see them).")
+    if data.runner_failed:
+        lines.append(
+            f"[b]{data.runner_failed}.[/b] Questions cannot be checked until this is fixed; "
+            "you can still browse the bank and your stats."
+        )
+    return lines

@@ -1,0 +1,187 @@
+"""The verdict: right or not, the answer beside the live truth, feedback, output, explanation.
+
+The attempt is already committed when this screen shows. `w` opens the "Why?" panel, which
+reruns the question with instruments attached (svc.explain) in a worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static
+
+from quizapp.grading.types import GradeResult, GradeStatus
+from quizapp.tui.ports import ShownQuestionLike
+from quizapp.tui.practice import Round
+from quizapp.tui.widgets.question_view import setup_syntax, title_line
+
+if TYPE_CHECKING:
+    from quizapp.tui.app import QuizApp
+
+VERDICTS = {
+    GradeStatus.CORRECT: ("✔ Correct", "verdict-correct"),
+    GradeStatus.INCORRECT: ("✘ Not quite", "verdict-incorrect"),
+    GradeStatus.TIMEOUT: ("⏱ Timed out", "verdict-incorrect"),
+    GradeStatus.ERROR: ("⚠ Error", "verdict-error"),
+    GradeStatus.INVALID: ("? Invalid answer", "verdict-error"),
+}
+
+
+@dataclass
+class Explained(Message):
+    renderable: RenderableType | None
+    error: str | None = None
+
+
+def verdict_text(result: GradeResult) -> Text:
+    label, _ = VERDICTS[result.status]
+    text = Text(label, style="bold")
+    if result.score is not None and 0 < result.score < 1:
+        text.append(f"  ({result.score:.0%} of the key points)", style="")
+    return text
+
+
+def comparison(result: GradeResult, kind: str) -> RenderableType:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    if kind == "code":
+        if result.feedback:
+            table.add_row("Check said", Text(result.feedback, style="red"))
+    elif kind == "recall":
+        table.add_row("You wrote", Text(result.given.strip() or "(nothing)"))
+    else:
+        given = result.given_display or result.given.strip()
+        table.add_row("Your answer", Text(given))
+        table.add_row("Live truth", Text(result.expected_display or str(result.expected)))
+        if result.feedback and result.status is not GradeStatus.CORRECT:
+            table.add_row("Why", Text(result.feedback))
+    if result.stdout.strip():
+        table.add_row("Printed", Text(result.stdout.rstrip(), style="dim"))
+    if result.torch_version:
+        table.add_row("Ran on", Text(f"{result.device}, torch {result.torch_version}", style="dim"))
+    return table
+
+
+def render_explanation(explanation: Any) -> RenderableType:
+    """Turns svc.explain's result into renderables with quizapp.explain's renderers."""
+    try:
+        from quizapp import explain
+    except ImportError:
+        return Text(str(explanation))
+    parts: list[RenderableType] = []
+    for attr, fn_name in (
+        ("trace", "render_trace"),
+        ("graph", "render_graph"),
+        ("modes", "render_modes"),
+    ):
+        value = getattr(explanation, attr, None)
+        renderer = getattr(explain, fn_name, None)
+        if value is not None and callable(renderer):
+            parts.append(renderer(value))
+    return Group(*parts) if parts else Text(str(explanation))
+
+
+class ResultScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n,enter", "next", "Next"),
+        Binding("w", "why", "Why?"),
+        Binding("escape,h", "home", "Home"),
+    ]
+
+    def __init__(self, rnd: Round, shown: ShownQuestionLike, result: GradeResult) -> None:
+        super().__init__()
+        self.round = rnd
+        self.shown = shown
+        self.result = result
+        self.why_loaded = False
+
+    @property
+    def quiz(self) -> QuizApp:
+        return cast("QuizApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        _, css_class = VERDICTS[self.result.status]
+        kind = self.shown.question.kind.value
+        yield Header()
+        with VerticalScroll(id="result"):
+            yield Static(title_line(self.shown), id="r-title")
+            yield Static(verdict_text(self.result), id="r-verdict", classes=css_class)
+            yield Static(comparison(self.result, kind), id="r-compare")
+            q = self.shown.question
+            if kind == "code" and q.solution:
+                yield Static("A reference solution", classes="section-title")
+                yield Static(setup_syntax(q.solution.rstrip()), id="r-solution")
+            if kind == "recall" and q.key_points:
+                yield Static(_key_points(q.key_points, self.result), id="r-points")
+            if self.shown.explanation:
+                yield Markdown(self.shown.explanation, id="r-explanation")
+            with Vertical(id="r-why", classes="hidden"):
+                yield Static("Why? — the question rerun with instruments", classes="section-title")
+                yield LoadingIndicator(id="why-spinner")
+                yield Static("", id="why-body")
+            yield Static(self._next_line(), id="r-next")
+        yield Footer()
+
+    def _next_line(self) -> str:
+        more = self.round.index + 1 < len(self.round.items)
+        nxt = "n: next question" if more else "n: finish"
+        return f"Saved. {nxt} · w: why? · Esc: home"
+
+    def action_next(self) -> None:
+        self.quiz.next_question(self.round)
+
+    def action_home(self) -> None:
+        self.quiz.finish_round(self.round)
+
+    def action_why(self) -> None:
+        panel = self.query_one("#r-why")
+        panel.toggle_class("hidden")
+        if not panel.has_class("hidden"):
+            panel.scroll_visible()
+            if not self.why_loaded:
+                self.why_loaded = True
+                self.explain()
+
+    @work(thread=True, exclusive=True, group="why")
+    def explain(self) -> None:
+        try:
+            explanation = self.quiz.service.explain(self.shown.question.id, self.shown.seed)
+        except ImportError:
+            self.post_message(Explained(None, "Explanations are not available in this build yet."))
+            return
+        except Exception as exc:
+            self.post_message(Explained(None, f"Could not explain: {exc}"))
+            return
+        if explanation is None:
+            self.post_message(Explained(None, "This question has nothing to explain by running."))
+            return
+        self.post_message(Explained(render_explanation(explanation)))
+
+    @on(Explained)
+    def _explained(self, message: Explained) -> None:
+        self.query_one("#why-spinner").display = False
+        body = self.query_one("#why-body", Static)
+        if message.renderable is not None:
+            body.update(message.renderable)
+        else:
+            body.update(Text(message.error or "", style="dim"))
+
+
+def _key_points(points: tuple[str, ...], result: GradeResult) -> Text:
+    ticked = set(result.extra.get("ticked", ()))
+    text = Text("Key points\n", style="bold")
+    for i, point in enumerate(points):
+        mark = "☑ " if i in ticked else "• "
+        text.append(mark + point + ("\n" if i < len(points) - 1 else ""))
+    return text

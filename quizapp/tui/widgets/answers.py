@@ -1,0 +1,133 @@
+"""Answer widgets, one per kind of question. Each reads what the user typed; none grades.
+
+Every widget offers `answer_text()` (and the recall widget `ticked()`); the question screen
+asks for a submit, and the widget says whether it is ready (recall reveals its key points first).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Markdown, OptionList, SelectionList, TextArea
+from textual.widgets.option_list import Option
+
+from quizapp.tui.ports import ShownQuestionLike
+
+PLACEHOLDERS = {
+    "shape": "e.g. (16, 64) — () for a scalar",
+    "value": "e.g. 6.0, [[1, 2], [3, 4]], True",
+    "choice": "",
+    "output": "what it prints",
+}
+
+
+def python_highlighting() -> str | None:
+    """'python' when TextArea can highlight it (tree-sitter installed), else None."""
+    try:
+        from textual._tree_sitter import get_language
+    except ImportError:
+        return None
+    return "python" if get_language("python") is not None else None
+
+
+class LineAnswer(Input):
+    """Shape and value answers: one line, Enter submits."""
+
+    def answer_text(self) -> str:
+        return self.value
+
+
+class OutputAnswer(TextArea):
+    """Output answers: the printed text, which may span lines. ctrl+s submits."""
+
+    def answer_text(self) -> str:
+        return self.text
+
+
+class CodeAnswer(TextArea):
+    """Code answers: a Python editor seeded with the starter. ctrl+s submits."""
+
+    def answer_text(self) -> str:
+        return self.text
+
+
+class ChoiceAnswer(OptionList):
+    """Choice answers: the options under their letters; a letter key picks one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(letter.lower(), f"pick('{letter}')", show=False) for letter in "ABCDEFGH"
+    ]
+
+    def __init__(self, options: tuple[tuple[str, str], ...], **kwargs: object) -> None:
+        self.letters = [letter for letter, _ in options]
+        super().__init__(
+            *(Option(f"{letter}) {text}", id=letter) for letter, text in options),
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def action_pick(self, letter: str) -> None:
+        if letter in self.letters:
+            self.highlighted = self.letters.index(letter)
+            self.action_select()
+
+    def answer_text(self) -> str:
+        if self.highlighted is None:
+            return ""
+        return self.letters[self.highlighted]
+
+
+class RecallAnswer(Vertical):
+    """Recall answers: free text first; then the key points appear and the user ticks them."""
+
+    def __init__(self, key_points: tuple[str, ...], model_answer: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.key_points = key_points
+        self.model_answer = model_answer
+        self.revealed = False
+
+    def compose(self) -> ComposeResult:
+        yield TextArea(id="recall-text", soft_wrap=True)
+        with Vertical(id="recall-points", classes="hidden"):
+            yield Label("Tick the key points your answer covered (space), then ctrl+s:")
+            yield SelectionList[int](
+                *((point, i) for i, point in enumerate(self.key_points)), id="recall-ticks"
+            )
+            if self.model_answer:
+                yield Markdown(f"**A model answer:** {self.model_answer}", id="recall-model")
+
+    def reveal(self) -> None:
+        self.revealed = True
+        self.query_one("#recall-points").remove_class("hidden")
+        self.query_one("#recall-text", TextArea).read_only = True
+        self.query_one("#recall-ticks", SelectionList).focus()
+
+    def answer_text(self) -> str:
+        return self.query_one("#recall-text", TextArea).text
+
+    def ticked(self) -> list[int]:
+        return sorted(self.query_one("#recall-ticks", SelectionList).selected)
+
+    def focus_input(self) -> None:
+        self.query_one("#recall-text", TextArea).focus()
+
+
+AnswerWidget = LineAnswer | OutputAnswer | CodeAnswer | ChoiceAnswer | RecallAnswer
+
+
+def make_answer(shown: ShownQuestionLike) -> AnswerWidget:
+    kind = shown.question.kind.value
+    if kind == "choice":
+        return ChoiceAnswer(shown.options, id="answer")
+    if kind == "code":
+        return CodeAnswer.code_editor(
+            shown.starter, language=python_highlighting(), id="answer", theme="monokai"
+        )  # type: ignore[return-value]
+    if kind == "output":
+        return OutputAnswer(id="answer", soft_wrap=False, placeholder=PLACEHOLDERS["output"])
+    if kind == "recall":
+        q = shown.question
+        return RecallAnswer(q.key_points or (), q.model_answer or "", id="answer")
+    return LineAnswer(placeholder=PLACEHOLDERS.get(kind, ""), id="answer")

@@ -1,0 +1,470 @@
+"""An in-memory, deterministic stand-in for `QuizService`, for fast Pilot and snapshot tests.
+
+It implements the same methods with the same meaning (grading compares against a fixed truth
+instead of running PyTorch), and records every call so tests can assert on what the app did.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from quizapp.bank.models import Question
+from quizapp.grading.types import GradeResult, GradeStatus
+
+TODAY = date(2026, 11, 27)
+
+
+@dataclass(frozen=True)
+class RunnerStatus:
+    phase: str
+    device: str | None = None
+    torch_version: str | None = None
+    reason: str | None = None
+
+    def label(self) -> str:
+        if self.phase == "ready":
+            return f"ready on {self.device}"
+        if self.phase == "failed":
+            return f"runner failed: {self.reason}"
+        return "warming up" if self.phase == "starting" else self.phase
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    question: Question
+    seed: int
+    prompt: str
+    setup_code: str
+    options: tuple[tuple[str, str], ...]
+    hints: tuple[str, ...]
+    explanation: str
+    params: dict[str, Any]
+    starter: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    file: Path | None = None
+    line: int | None = None
+    question_id: str | None = None
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.file else ""
+
+
+@dataclass
+class Bank:
+    questions: dict[str, Question]
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    question_id: str
+    seed: int
+    reason: str
+    due_at: Any = None
+
+
+@dataclass(frozen=True)
+class TopicStats:
+    topic: str
+    attempts: int
+    correct: int
+    accuracy: float
+    mastery: float
+    questions: int
+
+
+@dataclass(frozen=True)
+class WeakQuestion:
+    question_id: str
+    title: str
+    topic: str
+    attempts: int
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class Stats:
+    user: str
+    today: date
+    total_attempts: int
+    correct: int
+    accuracy: float
+    current_streak: int
+    longest_streak: int
+    due_today: int
+    new_today: int
+    topics: list[TopicStats]
+    activity: dict[date, int]
+    forecast: list[tuple[date, int]]
+    weakest: list[WeakQuestion]
+    mean_seconds: float
+
+
+@dataclass
+class Recorded:
+    user: str
+    question_id: str
+    status: GradeStatus
+    answer: str
+    hints_used: int
+    session_id: int | None
+
+
+def _q(**kw: Any) -> Question:
+    return Question(**kw)
+
+
+SAMPLE_QUESTIONS: list[tuple[Question, str]] = [
+    (
+        _q(
+            id="shapes.linear-out",
+            kind="shape",
+            topic="shapes",
+            title="Output shape of a Linear layer",
+            difficulty="easy",
+            params={"batch": [16]},
+            setup="layer = nn.Linear(32, 64)\nx = torch.randn(batch, 32)\ny = layer(x)",
+            prompt="With `batch = {{batch}}`, what is `y.shape`?",
+            answer="y.shape",
+            hints=("A Linear layer maps the last dim.", "in_features -> out_features."),
+            explanation="`nn.Linear(32, 64)` maps the last dimension from 32 to 64.",
+        ),
+        "(16, 64)",
+    ),
+    (
+        _q(
+            id="autograd.square-grad",
+            kind="value",
+            topic="autograd",
+            title="Gradient of a square",
+            setup="x = torch.tensor(3.0, requires_grad=True)\n(x ** 2).backward()",
+            prompt="What is `x.grad`?",
+            answer="x.grad",
+            hints=("d/dx x² = 2x.",),
+            explanation="The derivative of x² is 2x, so 6 at x = 3.",
+        ),
+        "6.0",
+    ),
+    (
+        _q(
+            id="modes.dropout-eval",
+            kind="choice",
+            topic="modes",
+            title="Dropout in eval mode",
+            setup="drop = nn.Dropout(0.5)\ndrop.eval()",
+            prompt="What does `drop(x)` return in eval mode?",
+            options=("x unchanged", "x with half the values zeroed", "x scaled by 2"),
+            answer="'x unchanged'",
+            explanation="Dropout is the identity in eval mode.",
+        ),
+        "x unchanged",
+    ),
+    (
+        _q(
+            id="shapes.print-size",
+            kind="output",
+            topic="shapes",
+            title="Printing a size",
+            setup="print(torch.zeros(2, 3).shape)",
+            prompt="What does this print?",
+            explanation="A torch.Size prints like this.",
+        ),
+        "torch.Size([2, 3])",
+    ),
+    (
+        _q(
+            id="autograd.write-relu",
+            kind="code",
+            topic="autograd",
+            title="Write a ReLU",
+            prompt="Define `relu(t)` without using `torch.relu`.",
+            starter="def relu(t):\n    ...\n",
+            check="assert torch.equal(relu(torch.tensor([-1.0, 2.0])), torch.tensor([0.0, 2.0]))",
+            solution="def relu(t):\n    return t.clamp(min=0)\n",
+            explanation="`clamp(min=0)` zeroes the negatives.",
+        ),
+        "clamp",
+    ),
+    (
+        _q(
+            id="modes.no-grad-recall",
+            kind="recall",
+            topic="modes",
+            title="What no_grad does",
+            prompt="Explain what `torch.no_grad()` does and when to use it.",
+            key_points=(
+                "disables graph recording",
+                "saves memory",
+                "use for inference",
+            ),
+            model_answer="It turns off autograd recording: less memory, for inference.",
+            explanation="See the autograd docs.",
+        ),
+        "",
+    ),
+]
+
+
+class FakeService:
+    """Same API as QuizService; in memory; deterministic."""
+
+    def __init__(
+        self,
+        *,
+        users: Sequence[str] = ("alice",),
+        questions: Sequence[tuple[Question, str]] | None = None,
+        problems: Sequence[Problem] = (),
+        runner: str = "ready",
+        runner_reason: str = "torch is not installed (pip install torch)",
+        grade_delay: float = 0.0,
+    ) -> None:
+        pairs = list(SAMPLE_QUESTIONS if questions is None else questions)
+        self.truth = {q.id: t for q, t in pairs}
+        self._bank = Bank({q.id: q for q, _ in pairs}, list(problems))
+        self._users = [UserInfo(u) for u in users]
+        self._runner_target = runner
+        self._runner_phase = "stopped"
+        self._runner_reason = runner_reason
+        self.grade_delay = grade_delay
+        self.hold = threading.Event()  # set() to make grade() block until cancelled
+        self.grading = threading.Event()  # set while a grade() call is in progress
+        self.recorded: list[Recorded] = []
+        self.sessions: dict[int, tuple[str, str, str | None, bool]] = {}
+        self._session_ids = itertools.count(1)
+        self.closed = False
+        self.reloads = 0
+        self.calls: list[str] = []
+
+    # -- bank
+    @property
+    def bank(self) -> Bank:
+        return self._bank
+
+    @property
+    def bank_dirs(self) -> list[Path]:
+        return [Path("/fake/bank")]
+
+    def reload_bank(self) -> Bank:
+        self.reloads += 1
+        return self._bank
+
+    def topics(self) -> list[str]:
+        return sorted({q.topic for q in self._bank.questions.values()})
+
+    # -- runner
+    def start_runner(self) -> None:
+        self._runner_phase = self._runner_target
+
+    def runner_status(self) -> RunnerStatus:
+        if self._runner_phase == "failed":
+            return RunnerStatus("failed", reason=self._runner_reason)
+        if self._runner_phase == "ready":
+            return RunnerStatus("ready", device="cpu", torch_version="2.13.0")
+        return RunnerStatus(self._runner_phase)
+
+    # -- questions
+    def new_seed(self) -> int:
+        return 7
+
+    def show(self, question_id: str, seed: int) -> ShownQuestion:
+        q = self._bank.questions[question_id]
+        params = {k: v[0] for k, v in q.params.items() if isinstance(v, list)}
+
+        def sub(text: str) -> str:
+            return re.sub(r"\{\{(\w+)\}\}", lambda m: str(params.get(m[1], m[0])), text)
+
+        assignments = "\n".join(f"{k} = {v!r}" for k, v in params.items())
+        setup = "\n".join(p for p in (assignments, q.setup.rstrip()) if p) if q.show_setup else ""
+        options = tuple((chr(ord("A") + i), o) for i, o in enumerate(q.options or ()))
+        return ShownQuestion(
+            question=q,
+            seed=seed,
+            prompt=sub(q.prompt),
+            setup_code=setup,
+            options=options,
+            hints=tuple(sub(h) for h in q.hints),
+            explanation=sub(q.explanation),
+            params=params,
+            starter=q.starter,
+        )
+
+    def grade(
+        self,
+        question_id: str,
+        seed: int,
+        answer: str,
+        *,
+        ticked: Sequence[int] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> GradeResult:
+        self.calls.append(f"grade {question_id}")
+        self.grading.set()
+        try:
+            if self.hold.is_set():
+                while self.hold.is_set() and not (cancel and cancel.is_set()):
+                    time.sleep(0.01)
+            elif self.grade_delay:
+                time.sleep(self.grade_delay)
+            return self._grade(question_id, seed, answer, ticked)
+        finally:
+            self.grading.clear()
+
+    def _grade(
+        self, question_id: str, seed: int, answer: str, ticked: Sequence[int] | None
+    ) -> GradeResult:
+        q = self._bank.questions[question_id]
+        truth = self.truth[question_id]
+        given = answer.strip()
+
+        def result(status: GradeStatus, **kw: Any) -> GradeResult:
+            return GradeResult(
+                question_id, seed, status, answer, expected=truth, expected_display=truth, **kw
+            )
+
+        if self._runner_phase == "failed":
+            return result(GradeStatus.ERROR, feedback=f"runner failed: {self._runner_reason}")
+        if q.kind == "recall":
+            points = q.key_points or ()
+            score = len(ticked or ()) / len(points) if points else 0.0
+            status = GradeStatus.CORRECT if score >= 0.5 else GradeStatus.INCORRECT
+            return result(status, given_display=given, score=score)
+        if q.kind == "code":
+            ok = truth in given
+            return result(
+                GradeStatus.CORRECT if ok else GradeStatus.INCORRECT,
+                given_display="(your code)",
+                feedback=""
+                if ok
+                else "AssertionError: relu(tensor([-1., 2.])) != tensor([0., 2.])",
+                stdout="checked relu\n",
+                score=1.0 if ok else 0.0,
+            )
+        if not given or "?" in given:
+            return result(
+                GradeStatus.INVALID, feedback="could not read the answer: expected a literal"
+            )
+        if q.kind == "choice" and len(given) == 1:
+            letters = dict(self.show(question_id, seed).options)
+            given = letters.get(given.upper(), given)
+        norm = re.sub(r"\s+", "", given)
+        ok = norm == re.sub(r"\s+", "", truth)
+        return result(
+            GradeStatus.CORRECT if ok else GradeStatus.INCORRECT,
+            given_display=given,
+            feedback="" if ok else f"expected {truth}",
+            score=1.0 if ok else 0.0,
+        )
+
+    def explain(self, question_id: str, seed: int) -> None:
+        return None
+
+    # -- progress
+    def users(self) -> list[UserInfo]:
+        return list(self._users)
+
+    def add_user(self, name: str) -> UserInfo:
+        if not name.strip():
+            raise ValueError("a profile name cannot be empty")
+        if any(u.name == name for u in self._users):
+            raise ValueError(f"a profile named {name!r} already exists")
+        info = UserInfo(name)
+        self._users.append(info)
+        return info
+
+    def rename_user(self, old: str, new: str) -> None:
+        self._users = [UserInfo(new) if u.name == old else u for u in self._users]
+
+    def remove_user(self, name: str) -> None:
+        self._users = [u for u in self._users if u.name != name]
+
+    def start_session(self, user: str, mode: str, topic: str | None = None) -> int:
+        sid = next(self._session_ids)
+        self.sessions[sid] = (user, mode, topic, False)
+        return sid
+
+    def end_session(self, session_id: int) -> None:
+        user, mode, topic, _ = self.sessions[session_id]
+        self.sessions[session_id] = (user, mode, topic, True)
+
+    def record(
+        self,
+        user: str,
+        question_id: str,
+        result: GradeResult,
+        *,
+        answer: str,
+        latency_s: float,
+        hints_used: int = 0,
+        session_id: int | None = None,
+    ) -> Recorded | None:
+        if not result.counts:
+            return None
+        rec = Recorded(user, question_id, result.status, answer, hints_used, session_id)
+        self.recorded.append(rec)
+        return rec
+
+    def next_questions(
+        self, user: str, *, mode: str = "review", topic: str | None = None, limit: int = 10
+    ) -> list[QueueItem]:
+        qs = [q for q in self._bank.questions.values() if topic is None or q.topic == topic]
+        seen = {r.question_id for r in self.recorded if r.user == user}
+        if mode == "review":
+            qs = [q for q in qs if q.id in seen]
+        elif mode == "learn":
+            qs = [q for q in qs if q.id not in seen]
+        return [QueueItem(q.id, 7, "new" if q.id not in seen else "due") for q in qs][:limit]
+
+    def stats(self, user: str) -> Stats:
+        mine = [r for r in self.recorded if r.user == user]
+        correct = sum(r.status is GradeStatus.CORRECT for r in mine)
+        topics = []
+        for t in self.topics():
+            in_topic = [r for r in mine if self._bank.questions[r.question_id].topic == t]
+            ok = sum(r.status is GradeStatus.CORRECT for r in in_topic)
+            n_q = sum(q.topic == t for q in self._bank.questions.values())
+            acc = ok / len(in_topic) if in_topic else 0.0
+            topics.append(TopicStats(t, len(in_topic), ok, acc, min(1.0, ok / n_q), n_q))
+        activity = {TODAY - timedelta(days=d): (d * 7) % 5 for d in range(0, 365, 3)}
+        activity[TODAY] = len(mine)
+        forecast = [(TODAY + timedelta(days=d), (d * 3) % 4) for d in range(14)]
+        weakest = [
+            WeakQuestion(q.id, q.display_title, q.topic, 2, 0.5)
+            for q in list(self._bank.questions.values())[:3]
+        ]
+        return Stats(
+            user=user,
+            today=TODAY,
+            total_attempts=len(mine),
+            correct=correct,
+            accuracy=correct / len(mine) if mine else 0.0,
+            current_streak=3,
+            longest_streak=9,
+            due_today=2,
+            new_today=len(self._bank.questions),
+            topics=topics,
+            activity=activity,
+            forecast=forecast,
+            weakest=weakest,
+            mean_seconds=42.0,
+        )
+
+    def close(self) -> None:
+        self.closed = True
