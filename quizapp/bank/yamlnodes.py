@@ -71,7 +71,11 @@ def _syntax_line(exc: yaml.YAMLError) -> int | None:
 
 def parse(text: str) -> Located | None:
     """Parse one YAML document; None for an empty one. Raises YamlSyntaxError."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character, found before any parsing
+        line = text.count("\n", 0, exc.position) + 1
+        raise YamlSyntaxError(f"YAML cannot hold this text: {exc.reason}", line) from None
     try:
         try:
             node = loader.get_single_node()
@@ -116,8 +120,11 @@ def _build(
                 items.append(_build(child, loader, (*path, index), out, active))
             return items
         assert isinstance(node, yaml.MappingNode)
-        loader.flatten_mapping(node)  # resolve `<<: *anchor` merge keys
+        # Keys written here, as opposed to those `<<: *anchor` merges in (which they may override).
+        own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        loader.flatten_mapping(node)
         mapping: dict[Any, Any] = {}
+        own_keys: set[Any] = set()
         for key_node, value_node in node.value:
             key = _build(key_node, loader, path, out, active)
             line = key_node.start_mark.line + 1
@@ -126,16 +133,18 @@ def _build(
             except TypeError:
                 out.issues.append((path, line, "a key must be a plain name, not a list or mapping"))
                 continue
-            if key in mapping:
-                first = out.key_lines.get((*path, key))
-                out.issues.append(
-                    (
-                        (*path, key),
-                        line,
-                        f"key '{key}' appears twice in the same mapping (first on line {first}); "
-                        "YAML would silently keep only the last one",
+            if id(key_node) in own:
+                if key in own_keys:
+                    first = out.key_lines.get((*path, key))
+                    out.issues.append(
+                        (
+                            (*path, key),
+                            line,
+                            f"key '{key}' appears twice in the same mapping (first on line "
+                            f"{first}); YAML would silently keep only the last one",
+                        )
                     )
-                )
+                own_keys.add(key)
             out.key_lines[(*path, key)] = line
             out.value_nodes[(*path, key)] = value_node
             mapping[key] = _build(value_node, loader, (*path, key), out, active)
