@@ -77,6 +77,9 @@ class RunResult:
     device: str = "cpu"
     torch_version: str = ""
     instruments: dict[str, Any] | None = None
+    # What the code wrote to stderr (warnings included), capped like stdout; kept apart from
+    # stdout so that a warning never changes an "output" question's printed text.
+    stderr: str = ""
 
     @property
     def ok(self) -> bool:
@@ -115,19 +118,58 @@ class RunResult:
 
 
 # Encoded values (produced by runner.values in the child, consumed by grading in the parent):
-#   None, bool, int, float (nan/inf as JSON NaN/Infinity), str  -> as is
-#   list / tuple                                                  -> {"__list__": [...]} / {"__tuple__": [...]}
-#   torch.Size                                                    -> {"__size__": [ints]}
+#   None, bool, int, float (nan/inf as JSON NaN/Infinity), str -> as is
+#   list -> {"__list__": [...]};  tuple -> {"__tuple__": [...]}
+#   torch.Size -> {"__size__": [ints]}
 #   torch.Tensor -> {"__tensor__": {"shape": [..], "dtype": "float32", "requires_grad": bool,
-#                     "values": nested list (None if over the cap), "summary": str, "device": str}}
-#   dict (str keys)                                               -> {"__dict__": {k: value}}
-#   anything else                                                 -> {"__repr__": repr(x)[:1000], "type": name}
+#                     "values": nested list (None if over the cap), "summary": str, "device": str,
+#                     "grad_fn": str | None (e.g. "MulBackward0"), "is_leaf": bool}}
+#   dict (str keys) -> {"__dict__": {k: value}}
+#   anything else -> {"__repr__": repr(x)[:1000], "type": name}
+#   (a container past the size or depth caps, or inside itself, also comes back as a __repr__)
+
+
+def encode_message(payload: dict[str, Any]) -> bytes:
+    """One frame: a 4-byte big-endian length, then the JSON body."""
+    body = json.dumps(payload, allow_nan=True).encode()
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"message of {len(body)} bytes exceeds the limit")
+    return HEADER.pack(len(body)) + body
 
 
 def write_message(stream: BinaryIO, payload: dict[str, Any]) -> None:
-    body = json.dumps(payload, allow_nan=True).encode()
-    stream.write(HEADER.pack(len(body)) + body)
+    stream.write(encode_message(payload))
     stream.flush()
+
+
+class FrameDecoder:
+    """Incremental decoding of frames from bytes read without blocking (a selector loop)."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[dict[str, Any]]:
+        """Adds `data`; returns every message now complete. Raises ValueError on a bad frame."""
+        self._buffer += data
+        messages: list[dict[str, Any]] = []
+        while len(self._buffer) >= HEADER.size:
+            (length,) = HEADER.unpack_from(self._buffer)
+            if length > MAX_MESSAGE_BYTES:
+                raise ValueError(f"message of {length} bytes exceeds the limit")
+            end = HEADER.size + length
+            if len(self._buffer) < end:
+                break
+            body = bytes(self._buffer[HEADER.size : end])
+            del self._buffer[:end]
+            message = json.loads(body)
+            if not isinstance(message, dict):
+                raise ValueError("a message must be a JSON object")
+            messages.append(message)
+        return messages
+
+    @property
+    def pending_bytes(self) -> int:
+        return len(self._buffer)
 
 
 def read_message(stream: BinaryIO) -> dict[str, Any] | None:

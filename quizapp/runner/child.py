@@ -1,0 +1,338 @@
+"""The sandboxed child: confines itself, waits for one request, runs it, replies, exits.
+
+Two ways in:
+- `serve_forked`: a plain fork of the zygote (CPU runs): torch is already imported and warm;
+- `main`: a fresh process (`python -m quizapp.runner.child`, fork + exec by the zygote) for
+  CUDA/MPS runs, which initialises the device itself and never forks after that.
+
+Either way the child speaks length-prefixed JSON on one socket: it sends {"op": "ready"}, reads
+{"op": "run", "request": ...}, and answers {"op": "result", "result": ...} (stdout and stderr are
+added by the zygote, which owns the capture files) or {"op": "fatal", "reason": ...}.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import gc
+import io
+import json
+import linecache
+import os
+import socket
+import sys
+import time
+import traceback
+from types import CodeType
+from typing import Any
+
+from quizapp.runner import sandbox
+from quizapp.runner.protocol import (
+    RunError,
+    RunRequest,
+    RunResult,
+    RunStatus,
+    encode_message,
+    read_message,
+)
+
+SOCKET_FD = 3  # where a fresh child finds its socket
+MAX_TRACEBACK = 20_000
+MAX_MESSAGE = 2_000
+EMERGENCY_RESERVE = 8 * 1024 * 1024  # freed on MemoryError so that the reply can be built
+EVALUATE_LABEL = "evaluate"
+
+
+# -- entry points ------------------------------------------------------------------------------
+def serve_forked(
+    sock: socket.socket, stdout_fd: int, stderr_fd: int, zygote_pid: int, device: str
+) -> None:
+    """In a child just forked from the zygote. Never returns."""
+    try:
+        os.setsid()
+        sandbox.die_with_parent(zygote_pid)
+        sandbox.reset_signals()
+        sandbox.close_fds_except({0, 1, 2, sock.fileno(), stdout_fd, stderr_fd})
+        sandbox.redirect_std_fds(stdout_fd, stderr_fd)
+        for fd in (stdout_fd, stderr_fd):
+            if fd > 2:
+                os.close(fd)
+        isolated = sandbox.isolate_network()
+        _serve(sock, device, isolated)
+    finally:
+        os._exit(0)
+
+
+def main() -> None:
+    """A fresh process for a device a fork cannot use (CUDA, MPS). Never returns."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", required=True)
+    parser.add_argument("--zygote-pid", type=int, required=True)
+    args = parser.parse_args()
+    sandbox.die_with_parent(args.zygote_pid)
+    # Before any thread exists (importing torch starts some): unshare needs a single thread.
+    isolated = sandbox.isolate_network()
+    sock = socket.socket(fileno=SOCKET_FD)
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        from quizapp.runner import device as device_mod
+
+        device_mod.warm_up(args.device, torch)
+    except BaseException as exc:
+        _send(sock, {"op": "fatal", "reason": f"device {args.device} is not usable: {exc}"})
+        os._exit(0)
+    sandbox.reset_signals()
+    _serve(sock, args.device, isolated)
+    os._exit(0)
+
+
+def _serve(sock: socket.socket, device: str, isolated: bool) -> None:
+    reader = sock.makefile("rb")
+    _send(sock, {"op": "ready", "network_isolated": isolated, "pid": os.getpid()})
+    message = read_message(reader)
+    if message is None or message.get("op") != "run":
+        return
+    request = RunRequest.from_json(message["request"])
+    run_device = request.device or device
+    sandbox.apply_limits(
+        memory_mb=request.memory_mb,
+        timeout=request.timeout,
+        max_output_bytes=request.max_output_bytes,
+        use_data=run_device != "cpu",
+    )
+    _install_std_streams(request.max_output_bytes)
+    result = execute(request, run_device)
+    _flush_std_streams()
+    _send(sock, {"op": "result", "result": _to_json_safely(result)})
+
+
+def _send(sock: socket.socket, payload: dict[str, Any]) -> None:
+    sock.sendall(encode_message(payload))
+
+
+# -- the run -----------------------------------------------------------------------------------
+def execute(request: RunRequest, device: str) -> RunResult:
+    """Runs the steps and the evaluation in a fresh namespace; every failure becomes data."""
+    import torch
+
+    reserve: bytearray | None = bytearray(EMERGENCY_RESERVE)
+    started = time.perf_counter()
+    namespace = build_namespace(request, device, torch)
+    error: RunError | None = None
+    value: Any = None
+    labels = {f"<{step.label}>" for step in request.steps} | {f"<{EVALUATE_LABEL}>"}
+    try:
+        torch.manual_seed(request.seed)
+        import random
+
+        random.seed(request.seed)
+        for step in request.steps:
+            code = _compile(step.code, step.label, "exec")
+            exec(code, namespace)
+        if request.evaluate is not None:
+            expr = _compile(request.evaluate, EVALUATE_LABEL, "eval")
+            value = eval(expr, namespace)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt included: never a pass
+        if isinstance(exc, MemoryError) or _is_out_of_memory(exc):
+            reserve = None
+            namespace.clear()
+            gc.collect()
+        error = describe_error(exc, labels, request.memory_mb)
+        value = None
+    del reserve
+    duration_ms = (time.perf_counter() - started) * 1000
+    encoded: Any = None
+    if error is None and request.evaluate is not None:
+        try:
+            from quizapp.runner.values import encode
+
+            encoded = encode(value)
+        except BaseException as exc:
+            error = RunError(type=type(exc).__name__, message=f"cannot encode the value: {exc}")
+    instruments = None
+    if request.instruments:
+        instruments = _run_instruments(namespace, request.instruments)
+    return RunResult(
+        status=RunStatus.ERROR if error else RunStatus.OK,
+        value=encoded,
+        error=error,
+        duration_ms=round(duration_ms, 3),
+        device=device,
+        torch_version=str(torch.__version__),
+        instruments=instruments,
+    )
+
+
+def build_namespace(request: RunRequest, device: str, torch: Any) -> dict[str, Any]:
+    import torch.nn
+    import torch.nn.functional
+
+    namespace: dict[str, Any] = {
+        "__name__": "__main__",
+        "__builtins__": builtins,
+        "torch": torch,
+        "nn": torch.nn,
+        "F": torch.nn.functional,
+        "device": torch.device(device),
+        "seed": request.seed,
+    }
+    namespace.update(request.params)
+    return namespace
+
+
+def _compile(source: str, label: str, mode: str) -> CodeType:
+    filename = f"<{label}>"
+    # Registered so that tracebacks show the offending source line.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return compile(source, filename, mode, dont_inherit=True)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    if type(exc).__name__ == "OutOfMemoryError":
+        return True
+    if isinstance(exc, RuntimeError):
+        text = str(exc)
+        return "can't allocate memory" in text or "not enough memory" in text
+    return False
+
+
+def describe_error(exc: BaseException, labels: set[str], memory_mb: int) -> RunError:
+    """The error as data: type, message, a traceback of the user's frames, step label and line."""
+    step: str | None = None
+    line: int | None = None
+    if isinstance(exc, SyntaxError) and exc.filename in labels:
+        step, line = exc.filename[1:-1], exc.lineno
+    else:
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            filename = frame.f_code.co_filename
+            if filename in labels:
+                step, line = filename[1:-1], lineno
+    type_name = type(exc).__name__
+    message = _message(exc)
+    if _is_out_of_memory(exc) and not isinstance(exc, MemoryError):
+        message = f"out of memory (the limit is {memory_mb} MB more): {message}"
+        type_name = "MemoryError"
+    elif isinstance(exc, MemoryError):
+        message = message or f"out of memory (the limit is {memory_mb} MB more)"
+    return RunError(
+        type=type_name,
+        message=message[:MAX_MESSAGE],
+        traceback=_format_traceback(exc, labels)[-MAX_TRACEBACK:],
+        step=step,
+        line=line,
+    )
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return str(exc.msg)
+    if isinstance(exc, SystemExit):
+        return f"the code called exit({exc.code!r})"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    try:
+        return str(exc)
+    except Exception:
+        return ""
+
+
+def _format_traceback(exc: BaseException, labels: set[str]) -> str:
+    """The traceback from the first frame of the user's code on (the child's frames dropped)."""
+    try:
+        tbe = traceback.TracebackException.from_exception(exc, limit=50)
+        stack = tbe.stack
+        for i, frame in enumerate(stack):
+            if frame.filename in labels:
+                tbe.stack = traceback.StackSummary.from_list(list(stack)[i:])
+                break
+        return "".join(tbe.format())
+    except Exception:
+        return f"{type(exc).__name__}: {_message(exc)}\n"
+
+
+def _run_instruments(namespace: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """Explain-by-running data from quizapp.runner.instruments; its failure never fails the run."""
+    try:
+        from quizapp.runner import instruments  # type: ignore[attr-defined,unused-ignore]
+
+        data = instruments.run_instruments(namespace, spec)
+        json.dumps(data, allow_nan=True)
+    except BaseException as exc:
+        return {"error": f"instruments failed: {type(exc).__name__}: {exc}"[:MAX_MESSAGE]}
+    if not isinstance(data, dict):
+        return {"value": data}
+    return data
+
+
+def _to_json_safely(result: RunResult) -> dict[str, Any]:
+    data = result.to_json()
+    try:
+        json.dumps(data, allow_nan=True)
+    except (TypeError, ValueError) as exc:
+        data["value"] = {"__repr__": f"<not JSON: {exc}>", "type": "error"}
+        data["instruments"] = None
+    return data
+
+
+# -- captured output ---------------------------------------------------------------------------
+class CappedWriter(io.TextIOBase):
+    """A text stream straight onto a file descriptor that keeps the first `cap` bytes only.
+
+    One byte past the cap is written so that the zygote, which reads the file, can tell the
+    output was truncated. Unbuffered: what was printed before a crash is not lost.
+    """
+
+    def __init__(self, fd: int, cap: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._left = cap + 1
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    @property
+    def errors(self) -> str:  # type: ignore[override]
+        return "replace"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, s: str) -> int:
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        if self._left > 0 and s:
+            data = s[: self._left].encode("utf-8", "replace")[: self._left]
+            with contextlib.suppress(OSError):
+                os.write(self._fd, data)
+            self._left -= len(data)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def _install_std_streams(cap: int) -> None:
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    sys.stdout = CappedWriter(1, cap)
+    sys.stderr = CappedWriter(2, cap)
+
+
+def _flush_std_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+if __name__ == "__main__":
+    main()

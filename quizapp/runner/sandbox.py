@@ -1,0 +1,148 @@
+"""Process-level confinement of one child: limits, network namespace, file descriptors, signals.
+
+Linux first (ctypes into libc for unshare and prctl); on other systems each step that cannot
+be taken is skipped and reported as such rather than failing the run. None of this is a
+security boundary against a determined attacker: see docs/runner.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import resource
+import signal
+import sys
+
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+PR_SET_PDEATHSIG = 1
+MIB = 1024 * 1024
+# Files the code writes (stdout and stderr included) are capped at this size at least.
+MIN_FILE_SIZE_LIMIT = 16 * MIB
+ENV_NO_NETNS = "QUIZAPP_RUNNER_NO_NETNS"  # "1": leave the network alone (diagnosis only)
+
+_libc: ctypes.CDLL | None = None
+
+
+def _get_libc() -> ctypes.CDLL | None:
+    global _libc
+    if _libc is None and sys.platform.startswith("linux"):
+        try:
+            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        except OSError:
+            return None
+    return _libc
+
+
+def die_with_parent(expected_parent: int) -> None:
+    """SIGKILL this process when its parent dies (Linux); exit now if that already happened."""
+    libc = _get_libc()
+    if libc is not None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != expected_parent:
+        os._exit(70)
+
+
+def isolate_network() -> bool:
+    """Move this (single-threaded) process into a new, empty network namespace.
+
+    Tries an unprivileged user namespace first (keeping our uid and gid mapped to themselves),
+    then a plain network namespace (enough when running as root). True when one worked: from
+    then on no connection can leave this process, not even to loopback.
+    """
+    if os.environ.get(ENV_NO_NETNS) == "1":
+        return False
+    libc = _get_libc()
+    if libc is None:
+        return False
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0:
+        _map_ids(uid, gid)
+        return True
+    return libc.unshare(CLONE_NEWNET) == 0
+
+
+def _map_ids(uid: int, gid: int) -> None:
+    # Without a mapping getuid() would answer 65534 ("nobody"), which confuses getpass & co.
+    with contextlib.suppress(OSError):
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write(f"{uid} {uid} 1")
+        with open("/proc/self/gid_map", "w") as f:
+            f.write(f"{gid} {gid} 1")
+
+
+def reset_signals() -> None:
+    """Signal dispositions for user code: Python's defaults, and file-size overruns as errors."""
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    # Past RLIMIT_FSIZE a write fails with EFBIG instead of killing the process.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def close_fds_except(keep: set[int]) -> None:
+    """Close every open descriptor not in `keep`: nothing of the zygote's stays reachable."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = list(range(3, 1024))
+    for fd in fds:
+        if fd not in keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def redirect_std_fds(stdout_fd: int, stderr_fd: int) -> None:
+    """fd 0 reads /dev/null (so input() gets EOF); fds 1 and 2 write to the capture files."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    if stdout_fd != 1:
+        os.dup2(stdout_fd, 1)
+    if stderr_fd != 2:
+        os.dup2(stderr_fd, 2)
+
+
+def status_value(key: str) -> int:
+    """A `/proc/self/status` size in bytes (VmSize, VmData, VmRSS); 0 where unknown."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def apply_limits(*, memory_mb: int, timeout: float, max_output_bytes: int, use_data: bool) -> None:
+    """Resource limits for the run that starts now.
+
+    Memory: `memory_mb` on top of what the process already maps (torch alone maps ~0.5 GB),
+    as address space (RLIMIT_AS), or as data (RLIMIT_DATA) on a GPU, where the driver reserves
+    huge virtual ranges. CPU: the wall-clock timeout plus one second, past what was used so far.
+    """
+    key, limit = ("VmData", resource.RLIMIT_DATA) if use_data else ("VmSize", resource.RLIMIT_AS)
+    memory = status_value(key) + max(memory_mb, 1) * MIB
+    _set(limit, memory)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = int(usage.ru_utime + usage.ru_stime + max(timeout, 0.0)) + 2
+    _set(resource.RLIMIT_CPU, cpu, cpu + 1)
+    _set(resource.RLIMIT_FSIZE, max(MIN_FILE_SIZE_LIMIT, 4 * max_output_bytes))
+    _set(resource.RLIMIT_CORE, 0)
+
+
+def _set(which: int, soft: int, hard: int | None = None) -> None:
+    _, current_hard = resource.getrlimit(which)
+    hard = soft if hard is None else hard
+    if current_hard != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current_hard), min(hard, current_hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(which, (soft, hard))

@@ -1,0 +1,577 @@
+"""The zygote: imports torch once, then forks a fresh child per run.
+
+Started as `python -m quizapp.runner.zygote` by quizapp.runner.client.
+
+Protocol with the parent (quizapp.runner.client), length-prefixed JSON on the zygote's original
+stdin/stdout (its own stray output goes to stderr):
+    zygote -> parent  {"op": "hello", "pid", "device", "torch_version", "network_isolated", ...}
+                      or {"op": "fatal", "reason"} (then it exits)
+    parent -> zygote  {"op": "run", "id", "request"} | {"op": "cancel", "id"} | {"op": "shutdown"}
+    zygote -> parent  {"op": "result", "id", "result"}  (exactly one per run)
+
+Why it is built this way (measured; see docs/runner.md):
+- one thread for torch (`OMP_NUM_THREADS=1`, `set_num_threads(1)`) before any op: a child
+  forked after a multi-threaded OpenMP op deadlocks on its next parallel op;
+- CUDA/MPS are never initialised here (a forked child could not use them): such runs go to
+  fresh processes (fork + exec of `quizapp.runner.child`) that initialise the device themselves;
+- one pre-forked, pre-warmed spare child waits for the next run, so a run costs ~10 ms;
+- the zygote enforces each run's wall clock (it is the children's parent) and kills the child's
+  whole process group once it has replied, leftover grandchildren included.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before torch is imported, for this process and every child (see the module docstring).
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import contextlib  # noqa: E402
+import fcntl  # noqa: E402
+import gc  # noqa: E402
+import selectors  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from typing import Any  # noqa: E402
+
+from quizapp.runner import sandbox  # noqa: E402
+from quizapp.runner.device import DeviceError, uses_fresh_process  # noqa: E402
+from quizapp.runner.protocol import (  # noqa: E402
+    FrameDecoder,
+    RunError,
+    RunResult,
+    RunStatus,
+    encode_message,
+)
+
+ENV_FRESH = "QUIZAPP_RUNNER_FRESH_PROCESS"  # "1": CPU runs in fresh processes too (tests)
+FRESH_START_TIMEOUT_S = 180.0  # a fresh child must be ready (torch imported, device up) by then
+MAX_SPARE_FAILURES = 3
+SIGNAL_NAMES = {int(s): s.name for s in signal.Signals}
+
+
+class _Child:
+    """One child process and the run it serves."""
+
+    def __init__(
+        self, pid: int, sock: socket.socket, *, out_fd: int, err_fd: int, device: str, fresh: bool
+    ) -> None:
+        self.pid = pid
+        self.sock: socket.socket | None = sock
+        self.out_fd = out_fd
+        self.err_fd = err_fd
+        self.device = device
+        self.fresh = fresh
+        self.decoder = FrameDecoder()
+        self.created = time.monotonic()
+        self.ready = False
+        self.run_id: int | None = None
+        self.request: dict[str, Any] | None = None
+        self.dispatched: float | None = None
+        self.deadline: float | None = None
+        self.done = False  # its run's result has gone to the parent
+
+    @property
+    def timeout(self) -> float:
+        return float((self.request or {}).get("timeout", 2.0))
+
+
+class Zygote:
+    def __init__(
+        self, proto_in: int, proto_out: int, device: str, torch_version: str, spare: bool
+    ) -> None:
+        self.proto_in = proto_in
+        self.proto_out = proto_out
+        self.device = device
+        self.torch_version = torch_version
+        self.spare_enabled = spare
+        self.force_fresh = os.environ.get(ENV_FRESH) == "1"
+        self.pid = os.getpid()
+        self.children: dict[int, _Child] = {}
+        self.spare: _Child | None = None
+        self.spare_failures = 0
+        self.stopping = False
+        self.parent_decoder = FrameDecoder()
+        self.sel = selectors.DefaultSelector()
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.signal(signal.SIGCHLD, _noop)
+        signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
+        self.sel.register(proto_in, selectors.EVENT_READ, "parent")
+        self.sel.register(self.wake_r, selectors.EVENT_READ, "sigchld")
+
+    # -- main loop -----------------------------------------------------------------------------
+    def loop(self) -> None:
+        self.ensure_spare()
+        while not self.stopping:
+            for key, _ in self.sel.select(self.next_timeout()):
+                if key.data == "parent":
+                    self.on_parent_readable()
+                elif key.data == "sigchld":
+                    with contextlib.suppress(OSError):
+                        os.read(self.wake_r, 4096)
+                    self.reap()
+                else:
+                    self.on_child_readable(key.data)
+            self.check_deadlines()
+        self.shutdown()
+
+    def next_timeout(self) -> float | None:
+        deadlines = [d for c in self.children.values() if (d := self.deadline_of(c)) is not None]
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - time.monotonic())
+
+    @staticmethod
+    def deadline_of(child: _Child) -> float | None:
+        if child.done or child.run_id is None:
+            return None
+        if child.deadline is not None:
+            return child.deadline
+        if child.fresh:
+            return child.created + FRESH_START_TIMEOUT_S
+        return None
+
+    def check_deadlines(self) -> None:
+        now = time.monotonic()
+        for child in list(self.children.values()):
+            deadline = self.deadline_of(child)
+            if deadline is None or now < deadline:
+                continue
+            self.kill(child)
+            if child.deadline is not None:
+                self.finish_status(
+                    child,
+                    RunStatus.TIMEOUT,
+                    RunError("Timeout", f"the run took longer than its {child.timeout:g} s limit"),
+                )
+            else:
+                self.finish_status(
+                    child,
+                    RunStatus.RUNNER_ERROR,
+                    RunError("RunnerError", f"the {child.device} worker did not start in time"),
+                )
+
+    # -- parent --------------------------------------------------------------------------------
+    def on_parent_readable(self) -> None:
+        try:
+            data = os.read(self.proto_in, 1 << 20)
+        except OSError:
+            data = b""
+        if not data:  # the parent is gone: nobody wants our results
+            self.stopping = True
+            return
+        for message in self.parent_decoder.feed(data):
+            op = message.get("op")
+            if op == "run":
+                self.start_run(int(message["id"]), message["request"])
+            elif op == "cancel":
+                self.cancel(int(message["id"]))
+            elif op == "shutdown":
+                self.stopping = True
+
+    def send_parent(self, payload: dict[str, Any]) -> None:
+        data = encode_message(payload)
+        try:
+            while data:
+                written = os.write(self.proto_out, data)
+                data = data[written:]
+        except OSError:
+            self.stopping = True
+
+    def start_run(self, run_id: int, request: dict[str, Any]) -> None:
+        device = request.get("device") or self.device
+        fresh = self.force_fresh or uses_fresh_process(device)
+        child = self.take_spare(device, fresh)
+        if child is None:
+            try:
+                child = self.new_child(device, fresh)
+            except OSError as exc:
+                result = RunResult(
+                    status=RunStatus.RUNNER_ERROR,
+                    error=RunError("RunnerError", f"cannot start a child process: {exc}"),
+                    device=device,
+                    torch_version=self.torch_version,
+                )
+                self.send_parent({"op": "result", "id": run_id, "result": result.to_json()})
+                return
+        child.run_id = run_id
+        child.request = request
+        if child.ready:
+            self.dispatch(child)
+
+    def cancel(self, run_id: int) -> None:
+        for child in list(self.children.values()):
+            if child.run_id == run_id and not child.done:
+                self.kill(child)
+                self.finish_status(
+                    child, RunStatus.RUNNER_ERROR, RunError("Cancelled", "the run was cancelled")
+                )
+
+    # -- children ------------------------------------------------------------------------------
+    def take_spare(self, device: str, fresh: bool) -> _Child | None:
+        spare = self.spare
+        if spare is None or spare.device != device or spare.fresh != fresh:
+            return None
+        self.spare = None
+        return spare
+
+    def ensure_spare(self) -> None:
+        if (
+            self.spare is not None
+            or not self.spare_enabled
+            or self.stopping
+            or self.spare_failures >= MAX_SPARE_FAILURES
+        ):
+            return
+        with contextlib.suppress(OSError):
+            self.spare = self.new_child(
+                self.device, self.force_fresh or uses_fresh_process(self.device)
+            )
+
+    def new_child(self, device: str, fresh: bool) -> _Child:
+        parent_sock, child_sock = socket.socketpair()
+        out_fd = _capture_file("stdout")
+        err_fd = _capture_file("stderr")
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (out_fd, err_fd):
+                os.close(fd)
+            parent_sock.close()
+            child_sock.close()
+            raise
+        if pid == 0:  # the child: never returns into this loop
+            try:
+                if fresh:
+                    _exec_fresh_child(child_sock.fileno(), out_fd, err_fd, device, self.pid)
+                else:
+                    from quizapp.runner.child import serve_forked
+
+                    serve_forked(child_sock, out_fd, err_fd, self.pid, device)
+            finally:
+                os._exit(71)
+        child_sock.close()
+        parent_sock.setblocking(False)
+        child = _Child(pid, parent_sock, out_fd=out_fd, err_fd=err_fd, device=device, fresh=fresh)
+        self.children[pid] = child
+        self.sel.register(parent_sock, selectors.EVENT_READ, child)
+        return child
+
+    def dispatch(self, child: _Child) -> None:
+        if child.sock is None:
+            return
+        child.dispatched = time.monotonic()
+        child.deadline = child.dispatched + child.timeout
+        try:
+            child.sock.settimeout(5.0)
+            child.sock.sendall(encode_message({"op": "run", "request": child.request}))
+            child.sock.setblocking(False)
+        except OSError:
+            pass  # the child is gone: reaping it reports how
+
+    def on_child_readable(self, child: _Child) -> None:
+        if child.sock is None:
+            return
+        try:
+            data = child.sock.recv(1 << 20)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:  # it closed its end; its exit (reaped) or the deadline decides the status
+            self.close_socket(child)
+            return
+        self.on_child_data(child, data)
+
+    def on_child_data(self, child: _Child, data: bytes) -> None:
+        try:
+            messages = child.decoder.feed(data)
+        except ValueError as exc:
+            self.kill(child)
+            self.finish_status(
+                child, RunStatus.RUNNER_ERROR, RunError("RunnerError", f"a bad reply: {exc}")
+            )
+            return
+        for message in messages:
+            self.on_child_message(child, message)
+
+    def on_child_message(self, child: _Child, message: dict[str, Any]) -> None:
+        op = message.get("op")
+        if op == "ready":
+            child.ready = True
+            if child.request is not None and child.dispatched is None:
+                self.dispatch(child)
+        elif op == "result" and child.run_id is not None and child.dispatched is not None:
+            if child.device == self.device:
+                self.spare_failures = 0
+            self.finish(child, dict(message.get("result") or {}))
+        elif op == "fatal":
+            reason = str(message.get("reason", "the child could not start"))
+            self.kill(child)
+            if child is self.spare:
+                self.spare = None
+                self.spare_failures += 1
+            if child.run_id is not None:
+                self.finish_status(child, RunStatus.RUNNER_ERROR, RunError("RunnerError", reason))
+
+    def finish_status(
+        self, child: _Child, status: RunStatus, error: RunError, **extra: Any
+    ) -> None:
+        elapsed = time.monotonic() - (child.dispatched or child.created)
+        result = RunResult(
+            status=status,
+            error=error,
+            duration_ms=round(elapsed * 1000, 3),
+            device=child.device,
+            torch_version=self.torch_version,
+            **extra,
+        )
+        self.finish(child, result.to_json())
+
+    def finish(self, child: _Child, result: dict[str, Any]) -> None:
+        """Sends the run's one result (with the captured output) and kills what is left of it."""
+        if child.done or child.run_id is None:
+            return
+        child.done = True
+        self.kill(child)
+        cap = int((child.request or {}).get("max_output_bytes", 64 * 1024))
+        stdout, truncated = _read_capture(child.out_fd, cap)
+        stderr, _ = _read_capture(child.err_fd, cap)
+        result.update(stdout=stdout, stdout_truncated=truncated, stderr=stderr)
+        result.setdefault("device", child.device)
+        result.setdefault("torch_version", self.torch_version)
+        self.send_parent({"op": "result", "id": child.run_id, "result": result})
+        self.close_socket(child)
+        self.ensure_spare()
+
+    def kill(self, child: _Child) -> None:
+        # The child called setsid(): its pid is its process group, grandchildren included.
+        for kill in (os.killpg, os.kill):
+            with contextlib.suppress(OSError):
+                kill(child.pid, signal.SIGKILL)
+
+    def close_socket(self, child: _Child) -> None:
+        if child.sock is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self.sel.unregister(child.sock)
+            child.sock.close()
+            child.sock = None
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, wait_status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            # Grandchildren still in its group go too; the pid is still ours until they do.
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            child = self.children.pop(pid, None)
+            if child is None:
+                continue
+            self.drain(child)
+            if child is self.spare:
+                self.spare = None
+                self.spare_failures += 1
+            if not child.done and child.run_id is not None:
+                self.finish_exited(child, wait_status)
+            self.close_socket(child)
+            for fd in (child.out_fd, child.err_fd):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self.ensure_spare()
+
+    def drain(self, child: _Child) -> None:
+        """Reads what the child wrote before it exited (its reply may be there)."""
+        while child.sock is not None and not child.done:
+            try:
+                data = child.sock.recv(1 << 20)
+            except (BlockingIOError, OSError):
+                return
+            if not data:
+                return
+            self.on_child_data(child, data)
+
+    def finish_exited(self, child: _Child, wait_status: int) -> None:
+        if os.WIFSIGNALED(wait_status):
+            sig = os.WTERMSIG(wait_status)
+            name = SIGNAL_NAMES.get(sig, str(sig))
+            if sig == signal.SIGXCPU:
+                error = RunError("Timeout", "the run used up its CPU time limit")
+                self.finish_status(child, RunStatus.TIMEOUT, error, signal=sig)
+            else:
+                error = RunError("Crashed", f"the process was killed by signal {sig} ({name})")
+                self.finish_status(child, RunStatus.CRASHED, error, signal=sig)
+            return
+        code = os.waitstatus_to_exitcode(wait_status)
+        error = RunError("Died", f"the process exited with code {code} before replying")
+        self.finish_status(child, RunStatus.DIED, error, exit_code=code)
+
+    def shutdown(self) -> None:
+        for child in list(self.children.values()):
+            self.kill(child)
+        for pid in list(self.children):
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+        self.children.clear()
+
+
+def _noop(signum: int, frame: object) -> None:
+    pass
+
+
+def _capture_file(name: str) -> int:
+    """An anonymous file for a child's output; the zygote reads it after the run."""
+    if hasattr(os, "memfd_create"):
+        with contextlib.suppress(OSError):
+            return os.memfd_create(f"quizapp-{name}")
+    fd, path = tempfile.mkstemp(prefix=f"quizapp-{name}-")
+    os.unlink(path)
+    return fd
+
+
+def _read_capture(fd: int, cap: int) -> tuple[str, bool]:
+    try:
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, min(size, cap), 0)
+    except OSError:
+        return "", False
+    truncated = size > cap
+    text = data.decode("utf-8", "replace")
+    if truncated and text.endswith("\ufffd"):
+        text = text[:-1]  # a character cut in half by the cap
+    return text, truncated
+
+
+def _exec_fresh_child(sock_fd: int, out_fd: int, err_fd: int, device: str, zygote: int) -> None:
+    """In a forked child of the zygote: become `python -m quizapp.runner.child` (new image,
+    no inherited torch state), with the socket at fd 3 and the capture files at fds 1 and 2."""
+    from quizapp.runner.child import SOCKET_FD
+
+    os.setsid()
+    # Park the fds high first so that the dup2s below cannot clobber one another.
+    parked = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in (sock_fd, out_fd, err_fd)]
+    sandbox.redirect_std_fds(parked[1], parked[2])
+    os.dup2(parked[0], SOCKET_FD, inheritable=True)
+    argv = [
+        sys.executable,
+        "-m",
+        "quizapp.runner.child",
+        "--device",
+        device,
+        "--zygote-pid",
+        str(zygote),
+    ]
+    sandbox.reset_signals()
+    os.execv(sys.executable, argv)
+
+
+# -- start-up ----------------------------------------------------------------------------------
+def _warm_up(torch: Any) -> None:
+    """Exercise the common paths once so that every forked child finds them ready."""
+    import torch.nn.functional as F
+    from torch import nn
+
+    from quizapp.runner import child, values
+
+    torch.manual_seed(0)
+    x = torch.randn(4, 3, 8, 8, requires_grad=True)
+    conv, lin = nn.Conv2d(3, 4, 3), nn.Linear(4 * 6 * 6, 5)
+    norm, drop = nn.BatchNorm2d(4), nn.Dropout(0.5)
+    hidden = drop(F.relu(norm(conv(x))))
+    logits = lin(hidden.flatten(1))
+    loss = F.cross_entropy(logits, torch.tensor([0, 1, 2, 3])) + F.mse_loss(logits, logits * 0)
+    loss.backward()
+    with torch.no_grad():
+        y = torch.einsum("ij,jk->ik", torch.ones(2, 3), torch.ones(3, 2)).softmax(-1)
+        nn.LayerNorm(2)(y).sum()
+        torch.arange(6.0).view(2, 3).t().contiguous().sum(0).mean()
+    values.encode([x.grad[:1], x.shape, (1, 2.0, float("nan")), {"k": True}, nn])
+    try:
+        exec(child._compile("1 / 0", "warm", "exec"), {})
+    except ZeroDivisionError as exc:
+        child.describe_error(exc, {"<warm>"}, 0)
+    with contextlib.suppress(Exception):
+        from quizapp.runner import instruments  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
+
+
+def _probe_isolation() -> bool:
+    """Whether a child can have its own network namespace here (a throwaway fork)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os._exit(0 if sandbox.isolate_network() else 1)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m quizapp.runner.zygote")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-spare", action="store_true")
+    args = parser.parse_args()
+    started = time.monotonic()
+    # The protocol keeps the original stdin/stdout; anything else printed goes to stderr.
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def fatal(reason: str) -> None:
+        with contextlib.suppress(OSError):
+            os.write(proto_out, encode_message({"op": "fatal", "reason": reason}))
+        sys.exit(1)
+
+    try:
+        import torch
+    except ImportError as exc:
+        fatal(f"torch is not installed in {sys.executable}: run `make setup` ({exc})")
+        return
+    torch.set_num_threads(1)
+    with contextlib.suppress(RuntimeError):
+        torch.set_num_interop_threads(1)
+    from quizapp.runner import device as device_mod
+
+    try:
+        device, _ = device_mod.resolve(args.device, torch)
+    except DeviceError as exc:
+        fatal(str(exc))
+        return
+    try:
+        _warm_up(torch)
+    except Exception as exc:
+        fatal(f"torch {torch.__version__} failed a warm-up op: {type(exc).__name__}: {exc}")
+        return
+    isolated = _probe_isolation()
+    gc.collect()
+    gc.freeze()  # children then never touch the zygote's objects' GC headers: fewer page copies
+    hello = {
+        "op": "hello",
+        "pid": os.getpid(),
+        "device": device,
+        "torch_version": str(torch.__version__),
+        "network_isolated": isolated,
+        "python": sys.executable,
+        "startup_s": round(time.monotonic() - started, 3),
+    }
+    os.write(proto_out, encode_message(hello))
+    zygote = Zygote(proto_in, proto_out, device, str(torch.__version__), not args.no_spare)
+    zygote.loop()
+
+
+if __name__ == "__main__":
+    main()
