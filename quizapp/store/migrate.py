@@ -125,8 +125,16 @@ def upgrade_to_head(engine: Engine, *, backup: bool = True) -> UpgradeReport:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
             connection.commit()
-    except SQLAlchemyError as error:
-        raise connect_error(engine.url, error) from None
+    except (SQLAlchemyError, RuntimeError) as error:
+        opened = connect_error(engine.url, error)
+        if "locked" in str(opened):
+            raise opened from None
+        kept = f"; a copy from before is at {backup_path}" if backup_path else ""
+        raise StoreError(
+            f"upgrading the schema of {where} from {current or 'empty'} to {head} failed "
+            f"({getattr(error, 'orig', None) or error}); the upgrade was rolled back{kept}. "
+            "Please report this at the quizapp issue tracker"
+        ) from None
     return UpgradeReport(current, head, backup_path)
 
 

@@ -9,7 +9,7 @@ the installed package (quizapp.store.migrate passes a live connection in
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from quizapp.store.models import Base
 
@@ -72,9 +72,14 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
+    given = config.attributes.get("connection")
+    if isinstance(given, Connection):
+        _run(given)
+        return
+    if isinstance(given, Engine):  # pytest-alembic passes an engine
+        with given.connect() as conn:
+            _run(conn)
+            conn.commit()
         return
     from quizapp.store.engine import make_engine
 
