@@ -350,11 +350,14 @@ class Explanation:
         if not isinstance(data, Mapping):
             return cls()
         notes = data.get("notes") or ()
+        notes = [str(n) for n in notes] if isinstance(notes, list) else []
+        if data.get("error"):  # the runner could not run the instruments at all
+            notes.insert(0, str(data["error"]))
         return cls(
             trace=_section(data, "trace", TraceResult.from_json),
             graph=_section(data, "graph", GraphResult.from_json),
             modes=_section(data, "modes", ModesResult.from_json),
-            notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (),
+            notes=tuple(notes),
         )
 
     @property

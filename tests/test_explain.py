@@ -265,6 +265,8 @@ def test_errors_and_absent_sections() -> None:
     assert explanation.trace == InstrumentFailure("trace", "trace: `m` is a int, not an nn.Module")
     assert explanation.graph is None and explanation.modes is None
     assert Explanation.from_json(None).empty
+    crashed = Explanation.from_json({"error": "instruments failed: MemoryError: "})
+    assert crashed.notes == ("instruments failed: MemoryError: ",)
 
 
 def test_malformed_data_becomes_a_failure_not_an_exception() -> None:

@@ -504,3 +504,36 @@ def test_result_is_json_and_parses_into_an_explanation() -> None:
     assert explanation.notes == ()
     names = {name for node in explanation.graph.leaves if node.leaf for name in node.leaf.names}
     assert names == {f"model.{name}" for name, _ in model.named_parameters()}
+
+
+# --------------------------------------------------------------- through the real runner
+
+
+@pytest.mark.slow
+def test_the_runner_child_returns_instruments_that_parse() -> None:
+    from quizapp.runner.client import Runner
+    from quizapp.runner.protocol import RunRequest, Step
+
+    setup = """
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 2))
+x = torch.randn(3, 4)
+loss = model(x).sum()
+loss.backward()
+"""
+    spec = {"trace": "auto", "graph": "auto", "modes": "auto", "answer_expr": "loss"}
+    request = RunRequest(steps=(Step(setup, "setup"),), evaluate="loss", instruments=spec)
+    with Runner(device="cpu", spare=False) as runner:
+        result = runner.run(request)
+    assert result.ok, result.describe()
+    explanation = Explanation.from_json(result.instruments)
+    assert isinstance(explanation.trace, TraceResult)
+    assert [r.type for r in explanation.trace.rows] == [
+        "Sequential",
+        "Linear",
+        "ReLU",
+        "Dropout",
+        "Linear",
+    ]
+    assert isinstance(explanation.graph, GraphResult) and explanation.graph.tensor == "loss"
+    assert isinstance(explanation.modes, ModesResult)
+    assert explanation.modes.differ("train", "eval") is True
