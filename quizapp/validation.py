@@ -129,30 +129,43 @@ class _Outcome:
 
 
 class _Collector:
-    """Problems of one question, deduplicated across variants, each naming its variant."""
+    """Problems of one question. The same problem in several variants is reported once,
+    naming the first variant and the seeds of the others."""
 
     def __init__(self, question: Question) -> None:
         self.question = question
-        self.problems: list[Problem] = []
-        self._seen: set[tuple[str, str]] = set()
+        self._found: dict[object, tuple[str, str, Variant | None, list[int]]] = {}
 
-    def add(self, field_name: str, message: str, variant: Variant | None = None) -> None:
-        key = (field_name, message)
-        if key in self._seen:
+    def add(
+        self, field_name: str, message: str, variant: Variant | None = None, key: object = None
+    ) -> None:
+        key = (field_name, message) if key is None else (field_name, key)
+        if key in self._found:
+            if variant is not None:
+                self._found[key][3].append(variant.seed)
             return
-        self._seen.add(key)
-        if variant is not None and variant.params:
-            shown = ", ".join(f"{k}={v!r}" for k, v in variant.params.items())
-            message = f"{message} (seed {variant.seed}: {shown})"
-        self.problems.append(
-            Problem(
-                message=message,
-                file=self.question.source_file,
-                line=self.question.source_line,
-                field=field_name,
-                question_id=self.question.id,
+        self._found[key] = (field_name, message, variant, [])
+
+    @property
+    def problems(self) -> list[Problem]:
+        out = []
+        for field_name, message, variant, others in self._found.values():
+            text = message
+            if variant is not None and variant.params:
+                shown = ", ".join(f"{k}={v!r}" for k, v in variant.params.items())
+                text = f"{message} (seed {variant.seed}: {shown})"
+                if others:
+                    text += f"; also seed(s) {', '.join(map(str, others))}"
+            out.append(
+                Problem(
+                    message=text,
+                    file=self.question.source_file,
+                    line=self.question.source_line,
+                    field=field_name,
+                    question_id=self.question.id,
+                )
             )
-        )
+        return out
 
 
 def _validate_question(grader: LiveGrader, q: Question, seeds: list[int]) -> _Outcome:
@@ -172,15 +185,25 @@ def _validate_question(grader: LiveGrader, q: Question, seeds: list[int]) -> _Ou
         except QuestionFailed as exc:
             if exc.unmet:
                 return _Outcome(skipped=exc.message)
-            found.add(_failed_field(q, exc), exc.message, variant)
+            found.add(_failed_field(q, exc), exc.detail, variant, key=_failure_key(exc))
     return _Outcome(problems=found.problems)
 
 
 def _failed_field(q: Question, exc: QuestionFailed) -> str:
     result = exc.result
-    if q.kind is Kind.OUTPUT or result is None or result.error is None:
+    if q.kind is Kind.OUTPUT or result is None or result.status is not RunStatus.ERROR:
         return "setup"
-    return "setup" if result.error.step == "setup" else "answer"
+    step = result.error.step if result.error is not None else None
+    return "setup" if step == "setup" else "answer"
+
+
+def _failure_key(exc: QuestionFailed) -> object:
+    """What makes two failed runs the same problem: the status, error type and step."""
+    result = exc.result
+    if result is None:
+        return exc.detail
+    error = result.error
+    return (result.status, error.type if error else None, error.step if error else None)
 
 
 def _check_truth(grader: LiveGrader, variant: Variant, found: _Collector) -> None:
@@ -210,10 +233,14 @@ def _check_truth(grader: LiveGrader, variant: Variant, found: _Collector) -> Non
                     found.add(
                         "expect",
                         f"expect differs from what setup prints: {comparison.feedback}; "
-                        f"it prints:\n{normalise_output(printed)}",
+                        f"it prints {_clip(normalise_output(printed))!r}",
                     )
     except TruthTypeError as exc:
         found.add("answer", str(exc), variant)
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _expect_shape(expect: Any, dims: tuple[int, ...], found: _Collector) -> None:
@@ -258,7 +285,12 @@ def _check_code(grader: LiveGrader, variant: Variant, found: _Collector) -> None
         result = grader.run_code(variant, q.solution)
         status, feedback = code_verdict(q, result)
         if result.error is not None and result.error.step == "setup":
-            found.add("setup", f"the setup failed: {result.describe()}", variant)
+            found.add(
+                "setup",
+                f"the setup failed: {result.describe()}",
+                variant,
+                key=("setup", result.error.type),
+            )
             return
         if status is GradeStatus.TIMEOUT:
             found.add("solution", f"the solution ran past the {q.timeout:g} s limit", variant)

@@ -54,8 +54,8 @@ def describe_encoded(encoded: Any) -> str:
     if isinstance(encoded, str):
         return "a str"
     if isinstance(encoded, dict):
-        if "__tensor__" in encoded:
-            info = encoded["__tensor__"]
+        if _is_tensor(encoded):
+            info = _tensor_info(encoded)
             return f"a {info.get('dtype', '?')} tensor of shape {display_shape(info['shape'])}"
         if "__size__" in encoded:
             return "a torch.Size"
@@ -90,8 +90,20 @@ def truth_shape(encoded: Any) -> tuple[int, ...]:
     )
 
 
+_BARE_TENSOR_KEYS = frozenset({"shape", "dtype", "values", "summary"})
+
+
 def _is_tensor(encoded: Any) -> bool:
-    return isinstance(encoded, dict) and "__tensor__" in encoded
+    """A tensor is `{"__tensor__": info}`; a bare `info` dict is accepted too (a plain dict from
+    the code would be `{"__dict__": ...}`, so the two cannot be confused)."""
+    if not isinstance(encoded, dict):
+        return False
+    return "__tensor__" in encoded or encoded.keys() >= _BARE_TENSOR_KEYS
+
+
+def _tensor_info(encoded: dict[str, Any]) -> dict[str, Any]:
+    info: dict[str, Any] = encoded.get("__tensor__", encoded)
+    return info
 
 
 @dataclass(frozen=True)
@@ -133,7 +145,7 @@ def _dtype_kind(dtype: str) -> ElementKind:
 def truth_array(encoded: Any) -> TruthArray:
     """A value question's truth: a number, bool, tensor, or a (nested) list/tuple of those."""
     if _is_tensor(encoded):
-        info = encoded["__tensor__"]
+        info = _tensor_info(encoded)
         shape = tuple(int(d) for d in info["shape"])
         kind = _dtype_kind(str(info.get("dtype", "float32")))
         values = info.get("values")
@@ -375,7 +387,7 @@ def display_encoded(encoded: Any) -> str:
             try:
                 return display_array(truth_array(encoded))
             except TruthTypeError:
-                return str(encoded["__tensor__"].get("summary", "tensor(...)"))
+                return str(_tensor_info(encoded).get("summary", "tensor(...)"))
         if "__repr__" in encoded:
             return str(encoded["__repr__"])
         if "__dict__" in encoded:

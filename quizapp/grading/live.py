@@ -85,13 +85,20 @@ class Truth:
 
 
 class QuestionFailed(Exception):
-    """The question itself could not produce its truth; `str()` says which step and why."""
+    """The question itself could not produce its truth. `detail` says which step and why;
+    `message` is the same prefixed with the question's id."""
 
     def __init__(
-        self, message: str, result: RunResult | None = None, *, unmet: bool = False
+        self,
+        question_id: str,
+        detail: str,
+        result: RunResult | None = None,
+        *,
+        unmet: bool = False,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        self.message = f"question {question_id}: {detail}"
+        super().__init__(self.message)
+        self.detail = detail
         self.result = result
         self.unmet = unmet  # a `requires` the runner cannot meet: skipped, not broken
 
@@ -141,7 +148,7 @@ class LiveGrader:
         if q.kind is Kind.OUTPUT:
             evaluate = None
         elif q.answer is None or not q.answer.strip():
-            raise QuestionFailed(f"question {q.id} has no `answer` to compute its truth from")
+            raise QuestionFailed(q.id, "it has no `answer` to compute its truth from")
         else:
             evaluate = q.answer
         request = RunRequest(
@@ -154,13 +161,12 @@ class LiveGrader:
         result = self.runner.run(request)
         self._check_requirements(q, result)
         if not result.ok:
-            raise QuestionFailed(_question_failure(q, result, evaluate is not None), result)
+            raise QuestionFailed(q.id, _question_failure(q, result, evaluate is not None), result)
         if q.kind is Kind.OUTPUT:
             value: Any = result.stdout
             if result.stdout_truncated:
                 raise QuestionFailed(
-                    f"question {q.id}: its setup prints more than the runner keeps; print less",
-                    result,
+                    q.id, "its setup prints more than the runner keeps; print less", result
                 )
         else:
             value = result.value
@@ -179,7 +185,7 @@ class LiveGrader:
         device, version = self._runner_facts(result)
         reason = unmet_requirement(q.requires, device=device, torch_version=version)
         if reason is not None:
-            raise QuestionFailed(f"question {q.id} cannot run here: {reason}", unmet=True)
+            raise QuestionFailed(q.id, f"it cannot run here: {reason}", unmet=True)
 
     def _runner_facts(self, result: RunResult | None) -> tuple[str | None, str | None]:
         if result is not None and result.status is not RunStatus.RUNNER_ERROR:
@@ -331,12 +337,12 @@ def code_verdict(q: Question, result: RunResult) -> tuple[GradeStatus, str]:
 
 def _question_failure(q: Question, result: RunResult, evaluating: bool) -> str:
     if result.status is RunStatus.TIMEOUT:
-        return f"question {q.id}: its setup ran past its {q.timeout:g} s time limit"
+        return f"its setup ran past its {q.timeout:g} s time limit"
     if result.status is RunStatus.RUNNER_ERROR:
-        return f"question {q.id} could not run: {result.describe()}"
+        return f"it could not run: {result.describe()}"
     step = result.error.step if result.error is not None else None
     what = "setup" if step == "setup" or not evaluating else "`answer` expression"
-    return f"question {q.id}: its {what} failed: {result.describe()}"
+    return f"its {what} failed: {result.describe()}"
 
 
 def _compare(
