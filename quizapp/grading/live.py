@@ -55,7 +55,7 @@ DEFAULT_CACHE_SIZE = 512
 class CodeRunner(Protocol):
     """What the grader needs of quizapp.runner.Runner (thread-safe `run`)."""
 
-    def run(self, request: RunRequest) -> RunResult: ...
+    def run(self, request: RunRequest, *, cancel: threading.Event | None = None) -> RunResult: ...
 
 
 class VariantLike(Protocol):
@@ -117,8 +117,9 @@ class LiveGrader:
         self._lock = threading.Lock()
 
     # -- truth ---------------------------------------------------------------------------------
-    def truth(self, variant: VariantLike) -> Truth:
-        """The variant's live truth (cached). Raises QuestionFailed when the question fails."""
+    def truth(self, variant: VariantLike, *, cancel: threading.Event | None = None) -> Truth:
+        """The variant's live truth (cached). Raises QuestionFailed when the question fails.
+        Setting `cancel` stops the run (QuestionFailed, "cancelled")."""
         q = variant.question
         if q.kind in (Kind.CODE, Kind.RECALL):
             return Truth(kind=q.kind, value=None)
@@ -129,7 +130,7 @@ class LiveGrader:
                 if cached is not None:
                     self._cache.move_to_end(key)
                     return cached
-        truth = self._compute_truth(variant)
+        truth = self._compute_truth(variant, cancel)
         if self.cache_size > 0:
             with self._lock:
                 self._cache[key] = truth
@@ -142,7 +143,7 @@ class LiveGrader:
         with self._lock:
             self._cache.clear()
 
-    def _compute_truth(self, variant: VariantLike) -> Truth:
+    def _compute_truth(self, variant: VariantLike, cancel: threading.Event | None) -> Truth:
         q = variant.question
         self._check_requirements(q)
         if q.kind is Kind.OUTPUT:
@@ -158,7 +159,9 @@ class LiveGrader:
             evaluate=evaluate,
             timeout=q.timeout,
         )
-        result = self.runner.run(request)
+        result = self.runner.run(request, cancel=cancel)
+        if _cancelled(result, cancel):
+            raise QuestionFailed(q.id, "grading was cancelled", result)
         self._check_requirements(q, result)
         if not result.ok:
             raise QuestionFailed(q.id, _question_failure(q, result, evaluate is not None), result)
@@ -218,7 +221,7 @@ class LiveGrader:
         if cancel is not None and cancel.is_set():
             return base.result(GradeStatus.ERROR, feedback="grading was cancelled")
         if q.kind is Kind.CODE:
-            return self._grade_code(base, variant)
+            return self._grade_code(base, variant, cancel)
 
         parsed: Any = None
         given_display = answer.strip()
@@ -236,7 +239,7 @@ class LiveGrader:
             return base.result(GradeStatus.INVALID, feedback=str(exc))
 
         try:
-            truth = self.truth(variant)
+            truth = self.truth(variant, cancel=cancel)
         except QuestionFailed as exc:
             return base.result(GradeStatus.ERROR, feedback=exc.message, given_display=given_display)
         facts = {
@@ -265,7 +268,12 @@ class LiveGrader:
         )
 
     def run_code(
-        self, variant: VariantLike, code: str, *, timeout: float | None = None
+        self,
+        variant: VariantLike,
+        code: str,
+        *,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
     ) -> RunResult:
         """One run of setup, `code` (as the user's step) and the question's check."""
         q = variant.question
@@ -278,9 +286,11 @@ class LiveGrader:
             params=dict(variant.params),
             timeout=timeout if timeout is not None else q.timeout,
         )
-        return self.runner.run(request)
+        return self.runner.run(request, cancel=cancel)
 
-    def _grade_code(self, base: _Base, variant: VariantLike) -> GradeResult:
+    def _grade_code(
+        self, base: _Base, variant: VariantLike, cancel: threading.Event | None
+    ) -> GradeResult:
         q = variant.question
         if not q.check:
             return base.result(GradeStatus.ERROR, feedback=f"question {q.id} has no `check`")
@@ -288,7 +298,9 @@ class LiveGrader:
             self._check_requirements(q)
         except QuestionFailed as exc:
             return base.result(GradeStatus.ERROR, feedback=exc.message)
-        result = self.run_code(variant, base.given)
+        result = self.run_code(variant, base.given, cancel=cancel)
+        if _cancelled(result, cancel):
+            return base.result(GradeStatus.ERROR, feedback="grading was cancelled")
         facts = {
             "duration_ms": result.duration_ms,
             "device": result.device,
@@ -305,6 +317,10 @@ class LiveGrader:
             extra={"run_status": result.status.value},
             **facts,
         )
+
+
+def _cancelled(result: RunResult, cancel: threading.Event | None) -> bool:
+    return cancel is not None and cancel.is_set() and result.status is RunStatus.RUNNER_ERROR
 
 
 def code_verdict(q: Question, result: RunResult) -> tuple[GradeStatus, str]:

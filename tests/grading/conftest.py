@@ -43,10 +43,10 @@ class CountingRunner:
     def state(self) -> object:
         return getattr(self.inner, "state", None)
 
-    def run(self, request: RunRequest) -> RunResult:
+    def run(self, request: RunRequest, *, cancel: threading.Event | None = None) -> RunResult:
         with self._lock:
             self.requests.append(request)
-        result: RunResult = self.inner.run(request)  # type: ignore[attr-defined]
+        result: RunResult = self.inner.run(request, cancel=cancel)  # type: ignore[attr-defined]
         return result
 
 

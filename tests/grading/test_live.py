@@ -252,3 +252,18 @@ def test_question_timeout_is_an_error(grader: LiveGrader) -> None:
     question = make(Kind.VALUE, setup="while True:\n    pass", answer="1", timeout=0.5)
     result = grader.grade(draw_variant(question, 0), "1")
     assert result.status is GradeStatus.ERROR and "time limit" in result.feedback
+
+
+def test_cancel_stops_a_running_check(grader: LiveGrader, fixture_bank: Bank) -> None:
+    import threading
+    import time
+
+    question = fixture_bank.get(RELU).model_copy(update={"timeout": 10.0})
+    cancel = threading.Event()
+    timer = threading.Timer(0.3, cancel.set)
+    timer.start()
+    started = time.monotonic()
+    result = grader.grade(draw_variant(question, 0), "while True:\n    pass", cancel=cancel)
+    assert time.monotonic() - started < 5
+    assert result.status is GradeStatus.ERROR and "cancelled" in result.feedback
+    assert not result.counts
