@@ -180,7 +180,9 @@ class QuizService:
         cancel: threading.Event | None = None,
     ) -> GradeResult:
         """BLOCKING: grades one answer by running the question live in the sandbox."""
-        return self.grader.grade(self.variant(question_id, seed), answer, ticked=ticked, cancel=cancel)
+        return self.grader.grade(
+            self.variant(question_id, seed), answer, ticked=ticked, cancel=cancel
+        )
 
     def explain(self, question_id: str, seed: int) -> Explanation | None:
         """BLOCKING: reruns the question with instruments attached (trace, graph, modes)."""

@@ -63,13 +63,19 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="quizapp")
 @db_option
 @bank_option
 @device_option
 @user_option
-@click.option("--watch", is_flag=True, help="Author mode: reload changed YAML files while the app runs.")
+@click.option(
+    "--watch", is_flag=True, help="Author mode: reload changed YAML files while the app runs."
+)
 @click.pass_context
 def cli(ctx: click.Context, **kwargs: Any) -> None:
     """Practise PyTorch interview questions, graded by running real PyTorch code.
