@@ -1,0 +1,1 @@
+"""Answer parsing (never eval), comparison per kind, and live grading against the runner."""
