@@ -103,7 +103,15 @@ def _device(ctx: click.Context) -> str | None:
 
 @contextmanager
 def _runner(ctx: click.Context) -> Iterator[Runner]:
-    """A runner (the zygote starts on first use) that is always closed."""
+    """A runner (the zygote starts on first use) that is always closed.
+
+    A caller may pass a started runner as `obj={"runner": runner}` (tests, embedding); it is
+    used as is and left open.
+    """
+    shared = ctx.find_object(dict)
+    if shared is not None and shared.get("runner") is not None:
+        yield shared["runner"]
+        return
     from quizapp.runner import Runner
 
     runner = Runner(device=_device(ctx))
@@ -307,7 +315,8 @@ def _grade_and_record(
 ) -> GradeResult:
     """Grades through the service and records the attempt for `user`.
 
-    LEAD: this is the one place `check` records progress; it relies on QuizService.create,
+    LEAD: this is the one place `check` records progress. It builds QuizService from its parts
+    (the bank already loaded, this command's runner, a ProgressService on --db) and calls
     QuizService.grade and QuizService.record (quizapp/service.py).
     """
     import time
@@ -320,23 +329,39 @@ def _grade_and_record(
         bank_dirs=tuple(bank.dirs),
         device=_device(ctx),
     )
-    try:
-        service = QuizService.create(settings)
-    except Exception as exc:  # the store could not be opened: say so, never a traceback
-        raise Unusable(f"cannot open the progress database: {exc}") from None
-    with service:
-        result = service.grade(question_id, seed, text, ticked=ticked)
+    with _runner(ctx) as runner:
         try:
-            service.record(
-                user,
-                question_id,
-                result,
-                answer=text,
-                latency_s=time.perf_counter() - started,
+            service = QuizService(
+                bank_dirs=settings.bank_dirs,
+                runner=runner,
+                progress=_progress(settings.db_url),
+                bank=bank,
             )
-        except Exception as exc:
-            _err_console().print(f"[yellow]graded, but not recorded for {user}: {exc}[/]")
+            service.progress.resolve_user(user)
+        except Exception as exc:  # no such profile, or the store cannot be opened
+            raise Unusable(str(exc)) from None
+        try:
+            result = service.grade(question_id, seed, text, ticked=ticked)
+            try:
+                service.record(
+                    user,
+                    question_id,
+                    result,
+                    answer=text,
+                    latency_s=time.perf_counter() - started,
+                )
+            except Exception as exc:
+                _err_console().print(f"[yellow]graded, but not recorded for {user}: {exc}[/]")
+        finally:
+            service.progress.close()
     return result
+
+
+def _progress(db_url: str) -> Any:
+    from quizapp.progress import ProgressService
+    from quizapp.store import open_store
+
+    return ProgressService(open_store(db_url))
 
 
 _STATUS_STYLE = {
