@@ -54,7 +54,7 @@ class _Encoder:
             if isinstance(value, torch.Size):
                 return {"__size__": [int(d) for d in value]}
             if isinstance(value, torch.Tensor):
-                return self.tensor(value, torch)
+                return {"__tensor__": self.tensor(value, torch)}
         if isinstance(value, list | tuple | dict):
             return self.container(value, depth)
         return _repr(value)
