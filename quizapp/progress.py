@@ -274,27 +274,12 @@ class ProgressService:
         latency_s = max(float(latency_s), 0.0)
         rating = rating_for(result, kind=kind, latency_s=latency_s, hints_used=hints_used)
         with self.store.session() as s:
-            uid = repo.user_id(s, user)
-            seen = s.get(QuestionSeen, question.id)
-            if seen is None:
-                s.add(
-                    QuestionSeen(
-                        id=question.id,
-                        topic=question.topic,
-                        kind=kind,
-                        content_hash=digest,
-                        first_seen_at=now,
-                        flagged_changed=False,
-                    )
-                )
-                s.flush()
-            elif seen.content_hash != digest or seen.topic != question.topic:
-                if seen.content_hash != digest:
-                    seen.flagged_changed = True
-                    seen.changed_at = now
-                seen.content_hash = digest
-                seen.topic = question.topic
-                seen.kind = kind
+            # Locking the profile's row serialises this user's writers on PostgreSQL (read
+            # committed); SQLite's BEGIN IMMEDIATE already serialises every writer.
+            uid = repo.user_id(s, user, lock=True)
+            repo.note_question(
+                s, question.id, topic=question.topic, kind=kind, digest=digest, now=now
+            )
             card = s.get(ReviewCard, (uid, question.id))
             was_new = card is None
             if card is None:

@@ -36,6 +36,9 @@ def parse_url(url: str) -> URL:
         parsed = make_url(url)
     except exc.ArgumentError as error:
         raise StoreError(f"not a database URL: {url!r} ({error}); {URL_HELP}") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        # psycopg 3 is the driver quizapp installs; plain postgresql:// would mean psycopg2.
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise StoreError(
             f"unsupported database {parsed.get_backend_name()!r} in {display_url(parsed)}; "

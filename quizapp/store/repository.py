@@ -3,21 +3,65 @@ can EXPLAIN them (the stats ones must read only the covering index)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Result, Select, cast, delete, func, select
+from sqlalchemy import ColumnElement, Integer, Result, Select, cast, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from quizapp.store.errors import UnknownUser
 from quizapp.store.models import Attempt, PracticeSession, QuestionSeen, ReviewCard, User
 
 
-def user_id(session: Session, name: str) -> int:
-    found = session.execute(select(User.id).where(User.name == name)).scalar_one_or_none()
+def user_id(session: Session, name: str, *, lock: bool = False) -> int:
+    stmt = select(User.id).where(User.name == name)
+    if lock and session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    found = session.execute(stmt).scalar_one_or_none()
     if found is None:
         raise UnknownUser(name, user_names(session))
     return found
+
+
+def note_question(
+    session: Session, qid: str, *, topic: str, kind: str, digest: str, now: datetime
+) -> None:
+    """Record a question as seen; an edited one keeps its id and gets `flagged_changed`."""
+    row = session.execute(
+        select(QuestionSeen.content_hash, QuestionSeen.topic, QuestionSeen.kind).where(
+            QuestionSeen.id == qid
+        )
+    ).first()
+    if row is None:
+        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+        session.execute(
+            insert(QuestionSeen)
+            .values(
+                id=qid,
+                topic=topic,
+                kind=kind,
+                content_hash=digest,
+                first_seen_at=now,
+                flagged_changed=False,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])  # another user's writer won the race
+        )
+        return
+    if row.content_hash != digest:
+        values: dict[str, Any] = {
+            "content_hash": digest,
+            "flagged_changed": True,
+            "changed_at": now,
+            "topic": topic,
+            "kind": kind,
+        }
+    elif (row.topic, row.kind) != (topic, kind):
+        values = {"topic": topic, "kind": kind}
+    else:
+        return
+    session.execute(update(QuestionSeen).where(QuestionSeen.id == qid).values(**values))
 
 
 def user_names(session: Session) -> list[str]:
