@@ -12,15 +12,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from quizapp.bank.models import Kind, Question
+from quizapp.runner.protocol import RunRequest, RunResult, RunStatus, Step
+
 Shape = tuple[int, ...]
 MAX_TREE_DEPTH = 40  # deeper chains (long RNN unrolls) are cut with a note
+SNIPPET_STEP = "snippet"
 
 # ------------------------------------------------------------------------------ dataclasses
 
@@ -343,6 +347,8 @@ class Explanation:
     graph: GraphResult | InstrumentFailure | None = None
     modes: ModesResult | InstrumentFailure | None = None
     notes: tuple[str, ...] = field(default=())
+    run_error: str | None = None  # the code itself failed (described); sections may still exist
+    stdout: str = ""  # what a scratchpad snippet printed (empty for questions)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Explanation:
@@ -362,7 +368,15 @@ class Explanation:
 
     @property
     def empty(self) -> bool:
-        return self.trace is None and self.graph is None and self.modes is None and not self.notes
+        """Nothing to show: no section, no note, no failure, no output."""
+        return (
+            self.trace is None
+            and self.graph is None
+            and self.modes is None
+            and not self.notes
+            and self.run_error is None
+            and not self.stdout
+        )
 
 
 def _section(data: Mapping[str, Any], key: str, parse: Any) -> Any:
@@ -680,6 +694,10 @@ def _norm_cell(changes: Sequence[NormChange]) -> Text:
 def render_explanation(explanation: Explanation) -> RenderableType:
     """Every section that was asked for, then the notes (for the TUI's "Why?" panel)."""
     parts: list[RenderableType] = []
+    if explanation.run_error is not None:
+        parts.append(Text(explanation.run_error, style="red"))
+    if explanation.stdout:
+        parts.append(Text(explanation.stdout.rstrip("\n")))
     if explanation.trace is not None:
         parts.append(render_trace(explanation.trace))
     if explanation.graph is not None:
@@ -690,3 +708,90 @@ def render_explanation(explanation: Explanation) -> RenderableType:
     if not parts:
         return _absent("explanation")
     return Group(*parts)
+
+
+# ------------------------------------------------------------------------- running for them
+
+
+class CodeRunner(Protocol):
+    """What explaining needs of quizapp.runner.Runner."""
+
+    def run(self, request: RunRequest) -> RunResult: ...
+
+
+class VariantLike(Protocol):
+    """What explaining needs of quizapp.bank.Variant."""
+
+    @property
+    def question(self) -> Question: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+
+def instrument_spec(question: Question) -> dict[str, Any]:
+    """The instruments request for a question: its `trace`/`graph`/`modes` fields, "auto" for
+    each one it leaves out (see docs/explain.md)."""
+    trace = question.trace
+    modes = question.modes
+    return {
+        "trace": {"model": trace.model, "input": trace.input} if trace else "auto",
+        "graph": question.graph or "auto",
+        "modes": {"model": modes.model, "input": modes.input} if modes else "auto",
+        "answer_expr": question.answer,
+    }
+
+
+def instrument_timeout(question_timeout: float) -> float:
+    """Instruments rerun the model's forward about six times (trace, five modes)."""
+    return min(60.0, 4 * question_timeout + 1.0)
+
+
+def explain_variant(runner: CodeRunner, variant: VariantLike) -> Explanation | None:
+    """BLOCKING: reruns a question variant's setup (and, for code questions, its solution) in
+    the sandbox with the instruments attached. None when the question runs no code."""
+    q = variant.question
+    steps = []
+    if q.setup.strip():
+        steps.append(Step(code=q.setup, label="setup"))
+    if q.kind is Kind.CODE and q.solution and q.solution.strip():
+        steps.append(Step(code=q.solution, label="solution"))
+    if q.kind is Kind.RECALL or not steps:
+        return None
+    request = RunRequest(
+        steps=tuple(steps),
+        seed=variant.seed,
+        params=dict(variant.params),
+        timeout=instrument_timeout(q.timeout),
+        instruments=instrument_spec(q),
+    )
+    return explanation_of(runner.run(request))
+
+
+def explain_snippet(runner: CodeRunner, code: str, *, timeout: float = 5.0) -> Explanation:
+    """BLOCKING: runs a user's snippet in the sandbox and explains whatever it built (all
+    instruments on "auto"); a snippet that raises still shows what it built before."""
+    request = RunRequest(
+        steps=(Step(code=code, label=SNIPPET_STEP),),
+        timeout=timeout,
+        instruments={"trace": "auto", "graph": "auto", "modes": "auto", "answer_expr": None},
+    )
+    return explanation_of(runner.run(request), with_stdout=True)
+
+
+def explanation_of(result: RunResult, *, with_stdout: bool = False) -> Explanation:
+    """The Explanation in a run's result, with the run's own failure (if any) described."""
+    explanation = Explanation.from_json(result.instruments)
+    run_error = None if result.status is RunStatus.OK else result.describe()
+    stdout = result.stdout if with_stdout else ""
+    if with_stdout and result.stdout_truncated:
+        stdout += "\n… (output cut)"
+    return Explanation(
+        trace=explanation.trace,
+        graph=explanation.graph,
+        modes=explanation.modes,
+        notes=explanation.notes,
+        run_error=run_error,
+        stdout=stdout,
+    )

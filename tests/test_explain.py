@@ -12,19 +12,25 @@ from typing import Any
 from rich.console import Console, RenderableType
 from rich.tree import Tree
 
+from quizapp.bank import draw_variant
+from quizapp.bank.models import Question
 from quizapp.explain import (
     Explanation,
     GraphResult,
     InstrumentFailure,
     ModesResult,
     TraceResult,
+    explain_snippet,
+    explain_variant,
     format_shape,
     format_values,
+    instrument_spec,
     render_explanation,
     render_graph,
     render_modes,
     render_trace,
 )
+from quizapp.runner.protocol import RunError, RunRequest, RunResult, RunStatus
 
 
 def text_of(renderable: RenderableType, width: int = 160) -> str:
@@ -362,3 +368,94 @@ def test_formatting_helpers() -> None:
 def test_explain_does_not_import_torch() -> None:
     code = "import sys, quizapp.explain; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ------------------------------------------------------------------ asking the runner
+
+
+class FakeRunner:
+    """Records the request; answers with a canned result."""
+
+    def __init__(self, result: RunResult) -> None:
+        self.result = result
+        self.requests: list[RunRequest] = []
+
+    def run(self, request: RunRequest) -> RunResult:
+        self.requests.append(request)
+        return self.result
+
+
+def question(**fields: Any) -> Question:
+    base: dict[str, Any] = {
+        "id": "t.q",
+        "kind": "shape",
+        "topic": "t",
+        "prompt": "?",
+        "setup": "model = nn.Linear(n, 2)\nx = torch.randn(3, n)\ny = model(x)",
+        "answer": "y.shape",
+        "params": {"n": [4]},
+    }
+    base.update(fields)
+    return Question(**base)
+
+
+def test_instrument_spec_uses_the_question_fields_and_auto_for_the_rest() -> None:
+    assert instrument_spec(question()) == {
+        "trace": "auto",
+        "graph": "auto",
+        "modes": "auto",
+        "answer_expr": "y.shape",
+    }
+    named = question(trace={"model": "model", "input": "x"}, graph="y", modes=None)
+    spec = instrument_spec(named)
+    assert spec["trace"] == {"model": "model", "input": "x"}
+    assert spec["graph"] == "y"
+
+
+def test_explain_variant_reruns_the_setup_with_instruments() -> None:
+    runner = FakeRunner(RunResult(status=RunStatus.OK, instruments={"trace": TRACE, "notes": []}))
+    q = question(timeout=2.0)
+    explanation = explain_variant(runner, draw_variant(q, 11))
+
+    (request,) = runner.requests
+    assert [s.label for s in request.steps] == ["setup"]
+    assert request.seed == 11 and request.params == {"n": 4}
+    assert request.instruments == instrument_spec(q)
+    assert request.evaluate is None
+    assert request.timeout > q.timeout  # room for the extra forwards
+    assert explanation is not None and isinstance(explanation.trace, TraceResult)
+    assert explanation.run_error is None
+
+
+def test_explain_variant_runs_a_code_questions_solution_and_skips_recall() -> None:
+    runner = FakeRunner(RunResult(status=RunStatus.OK, instruments={"notes": []}))
+    code_q = question(kind="code", answer=None, check="assert ok", solution="ok = True")
+    explain_variant(runner, draw_variant(code_q, 1))
+    assert [s.label for s in runner.requests[0].steps] == ["setup", "solution"]
+
+    recall = question(kind="recall", answer=None, setup="", key_points=["a"], model_answer="a")
+    assert explain_variant(runner, draw_variant(recall, 1)) is None
+    assert len(runner.requests) == 1
+
+
+def test_a_failed_run_is_described_and_keeps_what_was_instrumented() -> None:
+    failed = RunResult(
+        status=RunStatus.ERROR,
+        error=RunError(type="ValueError", message="bad", step="snippet", line=2),
+        stdout="hello\n",
+        instruments={"trace": FAILED_TRACE, "notes": []},
+    )
+    runner = FakeRunner(failed)
+    explanation = explain_snippet(runner, "print('hello')\nraise ValueError('bad')", timeout=3)
+    (request,) = runner.requests
+    assert request.timeout == 3 and request.steps[0].code.startswith("print")
+    assert explanation.run_error == "ValueError in snippet line 2: bad"
+    assert explanation.stdout == "hello\n"
+    assert isinstance(explanation.trace, TraceResult)
+    text = text_of(render_explanation(explanation))
+    assert text.index("ValueError in snippet") < text.index("hello") < text.index("model(x)")
+
+    timed_out = FakeRunner(RunResult(status=RunStatus.TIMEOUT))
+    explanation = explain_snippet(timed_out, "while True: pass")
+    assert explanation.run_error is not None and "time limit" in explanation.run_error
+    assert explanation.trace is None and not explanation.empty

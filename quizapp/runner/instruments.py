@@ -79,7 +79,17 @@ def run_instruments(namespace: dict[str, Any], spec: dict[str, Any]) -> Json:
 
 
 class _Unresolved(Exception):
-    """An "auto" request that the namespace does not answer; becomes a note, not an error."""
+    """An "auto" request that the namespace does not answer: a note when the namespace is
+    ambiguous, nothing at all (quiet) when it holds nothing to explain."""
+
+    def __init__(self, message: str, *, quiet: bool = False) -> None:
+        super().__init__(message)
+        self.quiet = quiet
+
+
+def _note(notes: list[str], why: _Unresolved) -> None:
+    if not why.quiet:
+        notes.append(str(why))
 
 
 def _user_items(namespace: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -154,7 +164,8 @@ def _resolve_model_input(
             listed = ", ".join(name for name, _ in roots) or "none"
             raise _Unresolved(
                 f"{what}: auto needs exactly one model in the namespace (found: {listed}); "
-                f"name them with `{what}: {{model: NAME, input: NAME}}`"
+                f"name them with `{what}: {{model: NAME, input: NAME}}`",
+                quiet=not roots,
             )
         model_name, model = roots[0]
         candidates = _input_candidates(namespace, model)
@@ -316,7 +327,7 @@ def _trace_section(
     try:
         model_name, model, input_name, value = _resolve_model_input(namespace, request, "trace")
     except _Unresolved as why:
-        notes.append(str(why))
+        _note(notes, why)
         return None
     clone, restore = _scratch_copy(model)
     if restore is not _nothing:
@@ -455,7 +466,7 @@ def _graph_section(
         try:
             label, value = _auto_graph_target(namespace, spec.get("answer_expr"), notes)
         except _Unresolved as why:
-            notes.append(str(why))
+            _note(notes, why)
             return None
     else:
         value = _evaluate(request, namespace, "graph")
@@ -491,12 +502,16 @@ def _auto_graph_target(
         if isinstance(answer, torch.Tensor):
             notes.append(f"graph: the answer `{answer_expr}` has no graph; showing `{tops[0][0]}`")
         return tops[0]
-    if isinstance(answer, torch.Tensor):
-        return str(answer_expr), answer  # explains why there is no graph
+    autograd_in_play = any(
+        isinstance(v, torch.Tensor) and v.requires_grad for _, v in _user_items(namespace)
+    )
+    if not tops and isinstance(answer, torch.Tensor) and autograd_in_play:
+        return str(answer_expr), answer  # says why the answer has no graph
     listed = ", ".join(name for name, _ in tops) or "none"
     raise _Unresolved(
         f"graph: auto needs one tensor with a grad_fn that the others feed (found: {listed}); "
-        "name it with `graph: NAME`"
+        "name it with `graph: NAME`",
+        quiet=not tops,
     )
 
 
@@ -635,7 +650,7 @@ def _modes_section(
     try:
         model_name, model, input_name, value = _resolve_model_input(namespace, request, "modes")
     except _Unresolved as why:
-        notes.append(str(why))
+        _note(notes, why)
         return None
     norms = [n for n, m in model.named_modules() if isinstance(m, _NormBase)]
     dropouts = [
@@ -644,10 +659,7 @@ def _modes_section(
         if isinstance(m, _DropoutNd)
     ]
     if request == "auto" and not norms and not dropouts:
-        notes.append(
-            f"modes: `{model_name}` has no Dropout or BatchNorm, so train and eval behave the same"
-        )
-        return None
+        return None  # train and eval behave the same: nothing to compare
     seed = namespace.get("seed", 0)
     seed = seed if isinstance(seed, int) else 0
     runs = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -433,7 +434,8 @@ def test_unresolvable_auto_gives_null_and_a_note() -> None:
     ns = namespace(a=nn.Linear(2, 2), b=nn.Linear(2, 2), x=torch.randn(1, 2))
     result = run_instruments(ns, {"trace": "auto", "modes": "auto", "graph": "auto"})
     assert result["trace"] is None and result["modes"] is None and result["graph"] is None
-    assert len(result["notes"]) == 3
+    # two models is ambiguous (a note each for trace and modes); no graph at all is not
+    assert len(result["notes"]) == 2
     assert "found: a, b" in result["notes"][0]
 
     no_input = run_instruments(namespace(model=nn.Linear(2, 2)), {"trace": "auto"})
@@ -445,7 +447,7 @@ def test_auto_modes_only_for_models_with_dropout_or_batchnorm() -> None:
     ns = namespace(model=nn.Sequential(nn.Linear(2, 2), nn.ReLU()), x=torch.randn(3, 2))
     result = run_instruments(ns, {"modes": "auto"})
     assert result["modes"] is None
-    assert "no Dropout or BatchNorm" in result["notes"][0]
+    assert result["notes"] == []
     named = run_instruments(ns, {"modes": {"model": "model", "input": "x"}})
     assert named["modes"] is not None and len(named["modes"]["runs"]) == 5
 
@@ -464,10 +466,16 @@ def test_auto_graph_prefers_the_answer_then_the_top_tensor() -> None:
     assert grad["graph"]["tensor"] == "loss"  # y's graph is part of loss's
     assert "x.grad" in grad["notes"][0]
 
-    no_graph = namespace(x=torch.ones(2))
-    explained = run_instruments(no_graph, {"graph": "auto", "answer_expr": "x * 2"})
-    assert explained["graph"]["tensor"] == "x * 2"
-    assert explained["graph"]["message"]
+    detached = namespace(x=torch.ones(2, requires_grad=True))
+    explained = run_instruments(detached, {"graph": "auto", "answer_expr": "x.detach() * 2"})
+    assert explained["graph"]["tensor"] == "x.detach() * 2"
+    assert "does not require grad" in explained["graph"]["message"]
+
+
+def test_auto_is_quiet_where_there_is_nothing_to_explain() -> None:
+    ns = namespace(x=torch.arange(6.0).view(2, 3))
+    spec = {"trace": "auto", "graph": "auto", "modes": "auto", "answer_expr": "x.t()"}
+    assert run_instruments(ns, spec) == {"trace": None, "graph": None, "modes": None, "notes": []}
 
 
 def test_bad_requests_become_errors_never_exceptions() -> None:
@@ -509,9 +517,16 @@ def test_result_is_json_and_parses_into_an_explanation() -> None:
 # --------------------------------------------------------------- through the real runner
 
 
-@pytest.mark.slow
-def test_the_runner_child_returns_instruments_that_parse() -> None:
+@pytest.fixture(scope="module")
+def runner() -> Iterator[Any]:
     from quizapp.runner.client import Runner
+
+    with Runner(device="cpu", spare=False) as started:
+        yield started
+
+
+@pytest.mark.slow
+def test_the_runner_child_returns_instruments_that_parse(runner: Any) -> None:
     from quizapp.runner.protocol import RunRequest, Step
 
     setup = """
@@ -522,8 +537,7 @@ loss.backward()
 """
     spec = {"trace": "auto", "graph": "auto", "modes": "auto", "answer_expr": "loss"}
     request = RunRequest(steps=(Step(setup, "setup"),), evaluate="loss", instruments=spec)
-    with Runner(device="cpu", spare=False) as runner:
-        result = runner.run(request)
+    result = runner.run(request)
     assert result.ok, result.describe()
     explanation = Explanation.from_json(result.instruments)
     assert isinstance(explanation.trace, TraceResult)
@@ -537,3 +551,36 @@ loss.backward()
     assert isinstance(explanation.graph, GraphResult) and explanation.graph.tensor == "loss"
     assert isinstance(explanation.modes, ModesResult)
     assert explanation.modes.differ("train", "eval") is True
+
+
+@pytest.mark.slow
+def test_explain_variant_and_snippet_through_the_runner(runner: Any) -> None:
+    from quizapp.bank import draw_variant
+    from quizapp.bank.models import Question
+    from quizapp.explain import explain_snippet, explain_variant
+
+    q = Question(
+        id="t.bn",
+        kind="shape",
+        topic="t",
+        prompt="?",
+        params={"n": [6]},
+        setup="model = nn.Sequential(nn.Linear(n, 4), nn.BatchNorm1d(4))\n"
+        "x = torch.randn(5, n)\ny = model(x)",
+        answer="y.shape",
+        trace={"model": "model", "input": "x"},
+    )
+    explanation = explain_variant(runner, draw_variant(q, 3))
+    assert explanation is not None and explanation.run_error is None
+    assert isinstance(explanation.trace, TraceResult)
+    assert explanation.trace.rows[1].input_shapes == ((5, 6),)
+    assert isinstance(explanation.modes, ModesResult)
+    assert isinstance(explanation.graph, GraphResult) and explanation.graph.tensor == "y"
+
+    broken = explain_snippet(
+        runner, "m = nn.Linear(3, 2)\nx = torch.randn(4, 5)\nprint('hi')\nm(x)\n"
+    )
+    assert broken.run_error is not None and "RuntimeError" in broken.run_error
+    assert broken.stdout == "hi\n"
+    assert isinstance(broken.trace, TraceResult) and broken.trace.error is not None
+    assert broken.trace.error.input_shapes == ((4, 5),)
