@@ -18,6 +18,7 @@ from typing import Any
 
 from quizapp.bank.models import Question
 from quizapp.grading.types import GradeResult, GradeStatus
+from quizapp.stats import DayActivity, DueDay, Stats, TopicStats, Totals, WeakQuestion
 
 TODAY = date(2026, 11, 27)
 
@@ -79,43 +80,6 @@ class QueueItem:
     seed: int
     reason: str
     due_at: Any = None
-
-
-@dataclass(frozen=True)
-class TopicStats:
-    topic: str
-    attempts: int
-    correct: int
-    accuracy: float
-    mastery: float
-    questions: int
-
-
-@dataclass(frozen=True)
-class WeakQuestion:
-    question_id: str
-    title: str
-    topic: str
-    attempts: int
-    accuracy: float
-
-
-@dataclass(frozen=True)
-class Stats:
-    user: str
-    today: date
-    total_attempts: int
-    correct: int
-    accuracy: float
-    current_streak: int
-    longest_streak: int
-    due_today: int
-    new_today: int
-    topics: list[TopicStats]
-    activity: dict[date, int]
-    forecast: list[tuple[date, int]]
-    weakest: list[WeakQuestion]
-    mean_seconds: float
 
 
 @dataclass
@@ -235,7 +199,9 @@ class FakeService:
         runner: str = "ready",
         runner_reason: str = "torch is not installed (pip install torch)",
         grade_delay: float = 0.0,
+        bank_dirs: Sequence[Path] = (Path("/fake/bank"),),
     ) -> None:
+        self._bank_dirs = list(bank_dirs)
         pairs = list(SAMPLE_QUESTIONS if questions is None else questions)
         self.truth = {q.id: t for q, t in pairs}
         self._bank = Bank({q.id: q for q, _ in pairs}, list(problems))
@@ -260,7 +226,7 @@ class FakeService:
 
     @property
     def bank_dirs(self) -> list[Path]:
-        return [Path("/fake/bank")]
+        return list(self._bank_dirs)
 
     def reload_bank(self) -> Bank:
         self.reloads += 1
@@ -440,30 +406,49 @@ class FakeService:
             in_topic = [r for r in mine if self._bank.questions[r.question_id].topic == t]
             ok = sum(r.status is GradeStatus.CORRECT for r in in_topic)
             n_q = sum(q.topic == t for q in self._bank.questions.values())
-            acc = ok / len(in_topic) if in_topic else 0.0
-            topics.append(TopicStats(t, len(in_topic), ok, acc, min(1.0, ok / n_q), n_q))
-        activity = {TODAY - timedelta(days=d): (d * 7) % 5 for d in range(0, 365, 3)}
-        activity[TODAY] = len(mine)
-        forecast = [(TODAY + timedelta(days=d), (d * 3) % 4) for d in range(14)]
+            seen = len({r.question_id for r in in_topic})
+            topics.append(
+                TopicStats(
+                    topic=t,
+                    questions=n_q,
+                    seen=seen,
+                    attempts=len(in_topic),
+                    correct=ok,
+                    accuracy=ok / len(in_topic) if in_topic else None,
+                    mastered=min(ok, n_q),
+                    mastery=min(1.0, ok / n_q) if n_q else 0.0,
+                    due=0,
+                )
+            )
+        activity = [
+            DayActivity(TODAY - timedelta(days=d), (d * 7) % 5, (d * 7) % 3)
+            for d in range(364, 0, -1)
+        ]
+        activity.append(DayActivity(TODAY, len(mine), correct))
         weakest = [
-            WeakQuestion(q.id, q.display_title, q.topic, 2, 0.5)
+            WeakQuestion(q.id, q.topic, 2, 1, 0.5, 1, False, 30.0)
             for q in list(self._bank.questions.values())[:3]
         ]
         return Stats(
             user=user,
             today=TODAY,
-            total_attempts=len(mine),
-            correct=correct,
-            accuracy=correct / len(mine) if mine else 0.0,
+            totals=Totals(
+                attempts=len(mine),
+                correct=correct,
+                accuracy=correct / len(mine) if mine else None,
+                questions_seen=len({r.question_id for r in mine}),
+                time_spent_s=0.0,
+            ),
+            topics=topics,
             current_streak=3,
             longest_streak=9,
+            activity=activity,
+            due_forecast=[DueDay(TODAY + timedelta(days=d), (d * 3) % 4) for d in range(14)],
+            weakest=weakest,
+            median_latency_s=42.0,
             due_today=2,
             new_today=len(self._bank.questions),
-            topics=topics,
-            activity=activity,
-            forecast=forecast,
-            weakest=weakest,
-            mean_seconds=42.0,
+            new_per_day=10,
         )
 
     def close(self) -> None:

@@ -33,6 +33,7 @@ def matches(q: Question, needle: str) -> bool:
 
 
 class BrowserScreen(Screen[None]):
+    AUTO_FOCUS = "#b-tree"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+f", "focus_filter", "Filter"),
@@ -62,7 +63,6 @@ class BrowserScreen(Screen[None]):
     def on_mount(self) -> None:
         self.seed = self.quiz.service.new_seed()
         self.reload_data()
-        self.query_one(Tree).focus()
 
     def reload_data(self) -> None:
         self.fill(self.query_one("#b-filter", Input).value)
@@ -79,7 +79,7 @@ class BrowserScreen(Screen[None]):
         for topic in sorted(by_topic):
             kinds = by_topic[topic]
             count = sum(len(v) for v in kinds.values())
-            topic_node = tree.root.add(f"{topic} ({count})", expand=bool(needle))
+            topic_node = tree.root.add(f"{topic} ({count})", expand=True)
             for kind in sorted(kinds):
                 kind_node = topic_node.add(f"{kind} ({len(kinds[kind])})", expand=bool(needle))
                 for q in sorted(kinds[kind], key=lambda q: q.id):

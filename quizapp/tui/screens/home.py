@@ -105,8 +105,8 @@ class HomeScreen(Screen[None]):
                 ("Today\n", "bold"),
                 (f"{s.due_today}", "bold cyan"),
                 (" due for review\n", ""),
-                (f"{s.new_today}", "bold cyan"),
-                (" new questions", ""),
+                (f"{s.new_left_today}", "bold cyan"),
+                (" new to learn", ""),
             )
         )
         self.query_one("#home-streak", Static).update(
@@ -116,7 +116,7 @@ class HomeScreen(Screen[None]):
                 (" days (best ", ""),
                 (f"{s.longest_streak}", "bold"),
                 (")\n", ""),
-                (f"{s.total_attempts} answers, {s.accuracy:.0%} right", "dim"),
+                (_answers_line(s.totals.attempts, s.totals.accuracy), "dim"),
             )
         )
         rows = [(t.topic, t.mastery, f"{t.mastery:.0%} of {t.questions}") for t in s.topics]
@@ -149,3 +149,9 @@ def _notices(app: QuizApp, data: HomeData) -> list[str]:
             "you can still browse the bank and your stats."
         )
     return lines
+
+
+def _answers_line(attempts: int, accuracy: float | None) -> str:
+    if not attempts:
+        return "no answers yet"
+    return f"{attempts} answers, {accuracy or 0:.0%} right"

@@ -7,9 +7,9 @@ reruns the question with instruments attached (svc.explain) in a worker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -71,25 +71,6 @@ def comparison(result: GradeResult, kind: str) -> RenderableType:
     if result.torch_version:
         table.add_row("Ran on", Text(f"{result.device}, torch {result.torch_version}", style="dim"))
     return table
-
-
-def render_explanation(explanation: Any) -> RenderableType:
-    """Turns svc.explain's result into renderables with quizapp.explain's renderers."""
-    try:
-        from quizapp import explain
-    except ImportError:
-        return Text(str(explanation))
-    parts: list[RenderableType] = []
-    for attr, fn_name in (
-        ("trace", "render_trace"),
-        ("graph", "render_graph"),
-        ("modes", "render_modes"),
-    ):
-        value = getattr(explanation, attr, None)
-        renderer = getattr(explain, fn_name, None)
-        if value is not None and callable(renderer):
-            parts.append(renderer(value))
-    return Group(*parts) if parts else Text(str(explanation))
 
 
 class ResultScreen(Screen[None]):
@@ -163,9 +144,11 @@ class ResultScreen(Screen[None]):
         except Exception as exc:
             self.post_message(Explained(None, f"Could not explain: {exc}"))
             return
-        if explanation is None:
+        if explanation is None or getattr(explanation, "empty", False):
             self.post_message(Explained(None, "This question has nothing to explain by running."))
             return
+        from quizapp.explain import render_explanation
+
         self.post_message(Explained(render_explanation(explanation)))
 
     @on(Explained)

@@ -74,24 +74,42 @@ class StatsScreen(Screen[None]):
         if s is None:
             totals.update(Text(f"Could not read progress: {message.error}", style="red"))
             return
+        t = s.totals
+        right = f"{t.attempts} answers · {t.accuracy:.0%} right" if t.accuracy else "no answers yet"
+        latency = s.median_latency_s
         totals.update(
             Text.assemble(
-                (f"{self.quiz.user}: ", "bold"),
-                f"{s.total_attempts} answers · {s.accuracy:.0%} right · ",
+                (f"{s.user}: ", "bold"),
+                f"{right} · {t.questions_seen} questions seen · ",
                 f"streak {s.current_streak} (best {s.longest_streak}) · ",
-                f"{s.due_today} due today · {s.new_today} new · ",
-                f"{format_seconds(s.mean_seconds)} per question",
+                f"{s.due_today} due today · {s.new_today} new today",
+                f" · {format_seconds(latency)} per answer (median)" if latency else "",
             )
         )
         rows = [
-            (t.topic, t.accuracy, f"{t.accuracy:.0%} of {t.attempts}" if t.attempts else "—")
-            for t in s.topics
+            (
+                tp.topic,
+                tp.accuracy or 0.0,
+                f"{tp.accuracy:.0%} of {tp.attempts}" if tp.accuracy is not None else "—",
+            )
+            for tp in s.topics
         ]
         self.query_one("#st-accuracy", Chart).show(bars_text(rows, width=20))
-        self.query_one("#st-forecast", Chart).show(forecast_text(s.forecast))
-        self.query_one("#st-heatmap", Chart).show(heatmap_text(s.activity, s.today))
+        forecast = [(d.day, d.due) for d in s.due_forecast]
+        self.query_one("#st-forecast", Chart).show(forecast_text(forecast))
+        activity = {d.day: d.attempts for d in s.activity}
+        self.query_one("#st-heatmap", Chart).show(heatmap_text(activity, s.today))
         table = self.query_one("#st-weakest", DataTable)
         table.clear(columns=True)
-        table.add_columns("question", "topic", "tries", "right")
+        table.add_columns("question", "topic", "tries", "right", "lapses", "time")
         for w in s.weakest:
-            table.add_row(w.question_id, w.topic, str(w.attempts), f"{w.accuracy:.0%}")
+            took = format_seconds(w.median_latency_s) if w.median_latency_s else "—"
+            flag = " (leech)" if w.leech else ""
+            table.add_row(
+                w.question_id + flag,
+                w.topic,
+                str(w.attempts),
+                f"{w.accuracy:.0%}",
+                str(w.lapses),
+                took,
+            )

@@ -1,0 +1,50 @@
+"""Small waits for Pilot tests: workers run in threads, so tests wait on conditions, not sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from quizapp.tui.app import QuizApp
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Pauses until `condition()` holds; fails the test after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {condition}")
+        await pilot.pause(0.02)
+
+
+async def started(pilot: Pilot[None]) -> QuizApp:
+    """Waits for the boot worker and the home screen's data."""
+    app = pilot.app
+    assert isinstance(app, QuizApp)
+    await until(pilot, lambda: app.ready)
+    await settle(pilot)
+    return app
+
+
+def text_of(app: QuizApp, selector: str) -> str:
+    """The plain text a Static shows (markup, Rich Text, tables alike)."""
+    content = app.screen.query_one(selector, Static).content
+    if isinstance(content, str):
+        return content
+    plain = getattr(content, "plain", None)
+    if isinstance(plain, str):
+        return plain
+    console = Console(width=160, file=io.StringIO(), record=True)
+    console.print(content)
+    return console.export_text()
