@@ -137,6 +137,28 @@ def check_options(data: Mapping[str, Any], report: Report) -> None:
         report("a choice question needs at least 2 options", ("options",))
 
 
+def check_choice_truth(data: Mapping[str, Any], report: Report) -> None:
+    """Static slips in a choice question's answer key (the live run checks the rest)."""
+    if data.get("kind") != Kind.CHOICE.value:
+        return
+    options = data.get("options")
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        return
+    answer = data.get("answer")
+    # An option's text is never an expression giving that same text: the author meant a string.
+    if isinstance(answer, str) and answer.strip() in options:
+        text = answer.strip()
+        quoted = repr(text).replace('"', '\\"')
+        report(
+            f"answer is a Python expression, so {text!r} is not the option's text; "
+            f'write it as a Python string: answer: "{quoted}" (or compute it from the setup)',
+            ("answer",),
+        )
+    expect = data.get("expect")
+    if "expect" in data and not (isinstance(expect, str) and expect in options):
+        report(f"expect {expect!r} is not one of the options", ("expect",))
+
+
 def check_key_points(data: Mapping[str, Any], report: Report) -> None:
     points = data.get("key_points")
     if not isinstance(points, list):
@@ -294,6 +316,7 @@ def check_requires(data: Mapping[str, Any], report: Report) -> None:
 def check_all(data: Mapping[str, Any], report: Report, report_line: Callable[..., None]) -> None:
     check_kind(data, report)
     check_options(data, report)
+    check_choice_truth(data, report)
     check_key_points(data, report)
     check_params(data, report)
     check_requires(data, report)
