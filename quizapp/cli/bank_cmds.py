@@ -71,13 +71,14 @@ def _load(ctx: click.Context, banks: Sequence[str], *, quiet: bool = False) -> B
     dirs = _bank_dirs(ctx, banks)
     bank = load_bank(dirs)
     if bank.problems and not quiet:
-        err = _err_console()
-        err.print(
-            f"[yellow]The bank has {len(bank.problems)} problem(s); the good questions still "
-            "work (run `quizapp validate` for details):[/]"
-        )
+        if bank.questions:
+            click.echo(
+                f"The bank has {len(bank.problems)} problem(s); the good questions still work "
+                "(run `quizapp validate` for details):",
+                err=True,
+            )
         for problem in bank.problems:
-            err.print(Text(f"  {_problem_text(problem)}"))
+            click.echo(f"  {_problem_text(problem)}", err=True)
     if not bank.questions:
         where = ", ".join(str(d) for d in dirs)
         raise Unusable(f"no usable questions in {where}")

@@ -1,0 +1,308 @@
+"""`quizapp validate | check | show | list` end to end (CliRunner, and one real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from quizapp.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+BANK = ROOT / "tests" / "fixtures" / "bank"
+RELU_SOLUTION = "def relu(t):\n    return t.clamp(min=0)\n"
+
+
+@pytest.fixture(scope="module")
+def runner() -> Iterator[Any]:
+    from quizapp.runner import Runner
+
+    shared = Runner()
+    shared.start()
+    yield shared
+    shared.close()
+
+
+def invoke(args: list[str], runner: Any = None, input: str | None = None) -> Result:
+    obj = {"runner": runner} if runner is not None else None
+    return CliRunner().invoke(cli, args, obj=obj, input=input, catch_exceptions=False)
+
+
+def bank_args() -> list[str]:
+    return ["--bank", str(BANK)]
+
+
+# -- list ---------------------------------------------------------------------------------------
+
+
+def test_list_json_and_filters() -> None:
+    everything = json.loads(invoke(["list", "--json", *bank_args()]).stdout)
+    assert len(everything) == 9
+    assert {q["kind"] for q in everything} == {
+        "shape",
+        "value",
+        "choice",
+        "output",
+        "code",
+        "recall",
+    }
+    values = json.loads(invoke(["list", "--json", "--kind", "value", *bank_args()]).stdout)
+    assert sorted(q["id"] for q in values) == [
+        "fixture.is-leaf",
+        "fixture.scaled-mean",
+        "fixture.square-grad",
+    ]
+    easy = json.loads(invoke(["list", "--json", "--difficulty", "easy", *bank_args()]).stdout)
+    assert all(q["difficulty"] == "easy" for q in easy) and len(easy) == 4
+    found = json.loads(invoke(["list", "--json", "--search", "LEAF", *bank_args()]).stdout)
+    assert [q["id"] for q in found] == ["fixture.is-leaf"]
+    tagged = json.loads(invoke(["list", "--json", "--tag", "linear", *bank_args()]).stdout)
+    assert [q["id"] for q in tagged] == ["fixture.linear-shape"]
+    topic = json.loads(invoke(["list", "--json", "--topic", "autograd", *bank_args()]).stdout)
+    assert len(topic) == 3 and topic[0]["file"].endswith("values.yaml") and topic[0]["line"]
+
+
+def test_list_table_and_summary() -> None:
+    table = invoke(["list", *bank_args()])
+    assert table.exit_code == 0
+    assert "fixture.linear-shape" in table.stdout and "9 question(s)" in table.stdout
+    rows = json.loads(invoke(["list", "--summary", "--json", *bank_args()]).stdout)
+    assert sum(r["count"] for r in rows) == 9
+    assert {"topic": "autograd", "kind": "value", "difficulty": "medium", "count": 2} in rows
+    summary = invoke(["list", "--summary", *bank_args()])
+    assert "all" in summary.stdout and "medium" in summary.stdout
+
+
+def test_list_bad_flags() -> None:
+    unknown = invoke(["list", "--topic", "shape", *bank_args()])
+    assert unknown.exit_code == 2 and "did you mean 'shapes'" in unknown.stderr
+    bad_kind = invoke(["list", "--kind", "essay", *bank_args()])
+    assert bad_kind.exit_code == 2 and "essay" in bad_kind.stderr
+
+
+def test_missing_bank_is_a_clear_error(tmp_path: Path) -> None:
+    result = invoke(["list", "--bank", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.stderr and "no usable questions" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_group_bank_option_is_used() -> None:
+    result = invoke(["--bank", str(BANK), "list", "--json"])
+    assert len(json.loads(result.stdout)) == 9
+
+
+# -- show ---------------------------------------------------------------------------------------
+
+
+def test_show_renders_a_variant() -> None:
+    result = invoke(["show", "fixture.matmul-shape", "--seed", "3", *bank_args()])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "Batched matmul" in out and "shapes · shape · medium" in out
+    assert "b = " in out and "n = " in out and "a = torch.randn(b, n, 8)" in out
+    assert "{{b}}" not in out and "With b = " in out
+    assert "--seed 3" in out
+
+
+def test_show_choice_options_and_code_starter() -> None:
+    choice = invoke(["show", "fixture.no-grad-choice", "--seed", "1", *bank_args()]).stdout
+    assert "A) " in choice and "B) " in choice and "C) " in choice
+    code = invoke(["show", "fixture.write-relu", "--seed", "0", *bank_args()]).stdout
+    assert "starter:" in code and "def relu(t):" in code
+
+
+def test_show_unknown_id_suggests() -> None:
+    result = invoke(["show", "fixture.linear", *bank_args()])
+    assert result.exit_code == 2
+    assert "no question with id 'fixture.linear'" in result.stderr
+    assert "fixture.linear-shape" in result.stderr
+
+
+# -- check --------------------------------------------------------------------------------------
+
+JSON_KEYS = {"id", "seed", "status", "correct", "given", "expected", "feedback"}
+
+
+def check(runner: Any, *args: str, input: str | None = None) -> Result:
+    return invoke(["check", *args, *bank_args()], runner=runner, input=input)
+
+
+def test_check_correct_incorrect_invalid(runner: Any) -> None:
+    ok = check(runner, "fixture.linear-shape", "16x64", "--seed", "0", "--json")
+    assert ok.exit_code == 0
+    data = json.loads(ok.stdout)
+    assert set(data) == JSON_KEYS
+    assert data == {
+        "id": "fixture.linear-shape",
+        "seed": 0,
+        "status": "correct",
+        "correct": True,
+        "given": "16x64",
+        "expected": [16, 64],
+        "feedback": "",
+    }
+    wrong = check(runner, "fixture.linear-shape", "(64, 16)", "--seed", "0", "--json")
+    assert wrong.exit_code == 1
+    assert json.loads(wrong.stdout)["status"] == "incorrect"
+    invalid = check(runner, "fixture.linear-shape", "sixteen", "--seed", "0", "--json")
+    assert invalid.exit_code == 2
+    assert json.loads(invalid.stdout)["status"] == "invalid"
+
+
+def test_check_text_output_and_random_seed(runner: Any) -> None:
+    result = check(runner, "fixture.square-grad", "[2, 4, 7]")
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "incorrect" in out and "seed:" in out
+    assert "expected: tensor([2.0, 4.0, 6.0])" in out
+    assert "element [2] is 7, expected 6.0" in out
+    seeded = check(runner, "fixture.square-grad", "[2, 4, 6]", "--seed", "5")
+    assert seeded.exit_code == 0 and "seed:" not in seeded.stdout
+
+
+def test_check_json_without_seed_reports_the_drawn_seed(runner: Any) -> None:
+    result = check(runner, "fixture.matmul-shape", "(1, 1, 1)", "--json")
+    data = json.loads(result.stdout)
+    assert isinstance(data["seed"], int) and data["status"] == "incorrect"
+
+
+def test_check_code_from_file_and_stdin(runner: Any, tmp_path: Path) -> None:
+    answer = tmp_path / "relu.py"
+    answer.write_text(RELU_SOLUTION)
+    from_file = check(runner, "fixture.write-relu", f"@{answer}", "--seed", "0", "--json")
+    assert from_file.exit_code == 0, from_file.output
+    assert json.loads(from_file.stdout)["given"] == RELU_SOLUTION
+    from_stdin = check(runner, "fixture.write-relu", "-", "--seed", "0", input=RELU_SOLUTION)
+    assert from_stdin.exit_code == 0 and "correct" in from_stdin.stdout
+    exits = check(runner, "fixture.write-relu", "-", "--json", input="import os\nos._exit(0)\n")
+    assert exits.exit_code == 1 and json.loads(exits.stdout)["status"] == "incorrect"
+    missing = check(runner, "fixture.write-relu", f"@{tmp_path / 'nope.py'}")
+    assert missing.exit_code == 2 and "cannot read the answer file" in missing.stderr
+
+
+def test_check_recall_with_ticks(runner: Any) -> None:
+    good = check(runner, "fixture.why-zero-grad", "they accumulate", "--tick", "1", "--tick", "2")
+    assert good.exit_code == 0 and "score: 67%" in good.stdout
+    poor = check(runner, "fixture.why-zero-grad", "no idea", "--json")
+    assert poor.exit_code == 1 and json.loads(poor.stdout)["status"] == "incorrect"
+
+
+def test_check_unknown_id(runner: Any) -> None:
+    result = check(runner, "fixture.square", "1")
+    assert result.exit_code == 2 and "did you mean 'fixture.square-grad'" in result.stderr
+
+
+def test_check_works_despite_bank_problems(runner: Any, tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text((BANK / "shapes.yaml").read_text())
+    (tmp_path / "broken.yaml").write_text("format: 1\nquestions:\n  - id: x\n    kind: nope\n")
+    result = invoke(
+        ["check", "fixture.linear-shape", "16x64", "--seed", "0", "--bank", str(tmp_path)],
+        runner=runner,
+    )
+    assert result.exit_code == 0
+    assert "broken.yaml:4: x: kind:" in result.stderr and "problem(s)" in result.stderr
+
+
+def test_check_records_for_a_user(runner: Any, tmp_path: Path) -> None:
+    db = str(tmp_path / "progress.sqlite3")
+    added = invoke(["users", "add", "ada", "--db", db])
+    if added.exit_code != 0:
+        pytest.skip(f"profiles are not available yet: {added.output}")
+    args = ["fixture.linear-shape", "16x64", "--seed", "0", "--user", "ada", "--db", db]
+    assert check(runner, *args).exit_code == 0
+    from quizapp.progress import ProgressService
+    from quizapp.store import open_store
+
+    progress = ProgressService(open_store(f"sqlite:///{db}"))
+    try:
+        exported = progress.export_user("ada")
+    finally:
+        progress.close()
+    assert "fixture.linear-shape" in json.dumps(exported)
+    nobody = check(runner, *args[:-4], "--user", "nobody", "--db", db)
+    assert nobody.exit_code == 2 and "nobody" in nobody.stderr
+
+
+# -- validate -----------------------------------------------------------------------------------
+
+
+def test_validate_fixture_bank(runner: Any) -> None:
+    result = invoke(["validate", str(BANK)], runner=runner)
+    assert result.exit_code == 0, result.output
+    assert "no problems" in result.stderr and result.stdout == ""
+
+
+def test_validate_reports_every_problem(runner: Any, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(
+        "format: 1\ntopic: t\nquestions:\n"
+        "  - id: bad.shape\n    kind: shape\n    setup: 'y = torch.ones(2)'\n"
+        "    prompt: y?\n    answer: y\n"
+        "  - id: bad.output\n    kind: output\n    setup: 'x = 1'\n    prompt: what?\n"
+    )
+    (tmp_path / "worse.yaml").write_text("format: 2\nquestions: []\n")
+    result = invoke(["validate", str(tmp_path)], runner=runner)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    bad = str(tmp_path / "bad.yaml")
+    assert f"{bad}:4: bad.shape: answer: `answer` gave a float32 tensor" in result.stdout
+    assert any(line.startswith(f"{bad}:9: bad.output: setup: ") for line in lines)
+    assert any("worse.yaml" in line and "format" in line for line in lines)
+    as_json = json.loads(invoke(["validate", str(tmp_path), "--json"], runner=runner).stdout)
+    assert not as_json["ok"] and len(as_json["problems"]) == len(lines)
+    assert {p["id"] for p in as_json["problems"]} >= {"bad.shape", "bad.output"}
+
+
+# -- the process boundary -----------------------------------------------------------------------
+
+
+def test_check_never_imports_torch_in_the_cli_process() -> None:
+    program = (
+        "import sys, json\n"
+        "from click.testing import CliRunner\n"
+        "from quizapp.cli import cli\n"
+        f"r = CliRunner().invoke(cli, ['check', 'fixture.square-grad', '[2, 4, 6]', '--seed', '0',"
+        f" '--json', '--bank', {str(BANK)!r}])\n"
+        "print(json.dumps({'exit': r.exit_code, 'out': r.stdout,"
+        " 'torch': 'torch' in sys.modules}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=True
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["exit"] == 0, report
+    assert json.loads(report["out"])["correct"] is True
+    assert report["torch"] is False
+
+
+def test_real_subprocess_check() -> None:
+    quizapp = Path(sys.executable).parent / "quizapp"
+    command = [str(quizapp)] if quizapp.exists() else [sys.executable, "-m", "quizapp"]
+    env = {**os.environ, "NO_COLOR": "1"}
+    done = subprocess.run(
+        [
+            *command,
+            "check",
+            "fixture.no-grad-choice",
+            "False",
+            "--seed",
+            "2",
+            "--json",
+            *bank_args(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"] == "correct" and data["expected"] == "False"
