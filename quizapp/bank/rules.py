@@ -15,8 +15,6 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from quizapp.bank.messages import did_you_mean
 from quizapp.bank.models import Kind
 
@@ -108,6 +106,13 @@ def check_kind(data: Mapping[str, Any], report: Report) -> None:
             ("expect",),
             True,
         )
+
+
+def check_not_blank(data: Mapping[str, Any], report: Report) -> None:
+    for name, why in (("prompt", "the question's text"), ("topic", "e.g. 'topic: autograd'")):
+        value = data.get(name)
+        if isinstance(value, str) and not value.strip():
+            report(f"'{name}' must not be empty ({why})", (name,))
 
 
 def check_options(data: Mapping[str, Any], report: Report) -> None:
@@ -304,6 +309,10 @@ def check_requires(data: Mapping[str, Any], report: Report) -> None:
     if not isinstance(spec, str):
         return
     try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    except ImportError:  # pragma: no cover - packaging is a declared dependency
+        return
+    try:
         SpecifierSet(spec)
     except InvalidSpecifier:
         report(
@@ -315,6 +324,7 @@ def check_requires(data: Mapping[str, Any], report: Report) -> None:
 
 def check_all(data: Mapping[str, Any], report: Report, report_line: Callable[..., None]) -> None:
     check_kind(data, report)
+    check_not_blank(data, report)
     check_options(data, report)
     check_choice_truth(data, report)
     check_key_points(data, report)

@@ -407,6 +407,18 @@ def test_yaml_anchors_and_merge_keys(load_text: LoadText) -> None:
     assert [q.answer for q in questions] == ["x.shape", "x.T.shape"]
 
 
+def test_blank_prompt_and_topic(load_text: LoadText) -> None:
+    _, problems = load_text(
+        """
+        format: 1
+        questions:
+          - {id: t.q, kind: shape, answer: x, prompt: "  ", topic: ""}
+        """
+    )
+    assert one_problem(problems, "'prompt' must not be empty").field == "prompt"
+    assert one_problem(problems, "'topic' must not be empty").line == 3
+
+
 def test_file_topic_must_be_text(load_text: LoadText) -> None:
     _, problems = load_text("format: 1\ntopic: [a]\nquestions: []\n")
     assert one_problem(problems, "file's 'topic' should be a short text").line == 2
