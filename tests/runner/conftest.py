@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -18,13 +18,19 @@ def runner() -> Iterator[Runner]:
     r.close()
 
 
-def run_code(
-    runner: Runner, code: str, evaluate: str | None = None, *, label: str = "user", **kw: Any
-) -> RunResult:
-    return runner.run(RunRequest(steps=(Step(code, label),), evaluate=evaluate, **kw))
+class CodeRun(Protocol):
+    def __call__(
+        self, code: str, evaluate: str | None = None, *, label: str = "user", **kw: Any
+    ) -> RunResult: ...
 
 
-def tensor_of(value: Any) -> dict[str, Any]:
-    assert isinstance(value, dict) and "__tensor__" in value, value
-    info: dict[str, Any] = value["__tensor__"]
-    return info
+@pytest.fixture
+def run(runner: Runner) -> CodeRun:
+    """`run(code, evaluate=None, label="user", **request fields)` on the module's runner."""
+
+    def run_code(
+        code: str, evaluate: str | None = None, *, label: str = "user", **kw: Any
+    ) -> RunResult:
+        return runner.run(RunRequest(steps=(Step(code, label),), evaluate=evaluate, **kw))
+
+    return run_code

@@ -1,0 +1,244 @@
+"""What user code must never do to the app: each misbehaviour is a status, and the next run works.
+
+Time bounds here are generous (the machine is shared); they tell a hang from a result.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from quizapp.runner import Runner, RunRequest, RunResult, RunStatus, Step
+
+if TYPE_CHECKING:
+    from conftest import CodeRun
+
+HANG = 15.0  # seconds: anything slower than this is a hang, not a result
+
+
+def assert_runner_still_works(run: CodeRun) -> None:
+    t0 = time.monotonic()
+    result = run("x = torch.ones(2) * 2", "x.sum().item()")
+    assert result.status is RunStatus.OK, result.describe()
+    assert result.value == 4.0
+    assert time.monotonic() - t0 < 5.0
+
+
+def timed(run: CodeRun, code: str, **kw: Any) -> tuple[RunResult, float]:
+    t0 = time.monotonic()
+    result = run(code, **kw)
+    return result, time.monotonic() - t0
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "while True:\n    pass",
+        "import time\ntime.sleep(100)",
+        "x = torch.randn(300, 300)\nwhile True:\n    x = (x @ x).tanh()",
+    ],
+    ids=["python-loop", "sleep", "torch-loop"],
+)
+def test_infinite_loop_times_out_and_next_run_is_fast(run: CodeRun, code: str) -> None:
+    result, elapsed = timed(run, code, timeout=1.0)
+    assert result.status is RunStatus.TIMEOUT
+    assert 1.0 <= elapsed < 1.0 + HANG
+    assert "time limit" in result.describe()
+    assert_runner_still_works(run)
+
+
+def test_huge_allocation_is_a_memory_error(run: CodeRun) -> None:
+    result = run("x = torch.empty(10**11)", memory_mb=512)
+    assert result.status is RunStatus.ERROR
+    assert result.error is not None and result.error.type == "MemoryError"
+    assert (result.error.step, result.error.line) == ("user", 1)
+    assert_runner_still_works(run)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "chunks = []\nwhile True:\n    chunks.append(bytearray(10**7))",
+        "chunks = []\nwhile True:\n    chunks.append(torch.ones(10**6))",
+        "s = 'x'\nwhile True:\n    s = s + s",
+    ],
+    ids=["bytearrays", "tensors", "doubling-string"],
+)
+def test_gradual_memory_bomb_is_stopped(run: CodeRun, code: str) -> None:
+    result, elapsed = timed(run, code, memory_mb=300, timeout=10.0)
+    assert result.status in (RunStatus.ERROR, RunStatus.CRASHED), result.describe()
+    if result.status is RunStatus.ERROR:
+        assert result.error.type == "MemoryError"
+    assert elapsed < HANG
+    assert_runner_still_works(run)
+
+
+def test_segfault_is_crashed(run: CodeRun) -> None:
+    result = run("import ctypes\nctypes.string_at(0)")
+    assert result.status is RunStatus.CRASHED
+    assert result.signal == 11
+    assert "crashed" in result.describe()
+    assert_runner_still_works(run)
+
+
+def test_abort_is_crashed(run: CodeRun) -> None:
+    result = run("import os\nos.abort()")
+    assert result.status is RunStatus.CRASHED and result.signal == 6
+
+
+def test_os_exit_is_died_even_with_code_zero(run: CodeRun) -> None:
+    result = run("print('bye')\nimport os\nos._exit(0)")
+    assert result.status is RunStatus.DIED
+    assert result.exit_code == 0
+    assert result.stdout == "bye\n"  # output up to the exit is kept
+    assert_runner_still_works(run)
+
+
+@pytest.mark.parametrize(
+    ("code", "exc_type"),
+    [
+        ("raise SystemExit(0)", "SystemExit"),
+        ("import sys\nsys.exit()", "SystemExit"),
+        ("exit()", "SystemExit"),
+        ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGINT)", "KeyboardInterrupt"),
+    ],
+)
+def test_exit_and_interrupt_are_errors_never_a_pass(run: CodeRun, code: str, exc_type: str) -> None:
+    result = run(code, label="check")
+    assert result.status is RunStatus.ERROR
+    assert result.error is not None and result.error.type == exc_type
+    assert result.error.step == "check"
+
+
+def test_huge_print_is_truncated_without_hanging(run: CodeRun) -> None:
+    result, elapsed = timed(run, "print('x' * 100_000_000)", max_output_bytes=1000)
+    assert result.status is RunStatus.OK
+    assert result.stdout_truncated
+    assert result.stdout == "x" * 1000
+    assert elapsed < HANG
+
+
+def test_many_prints_and_raw_writes_are_capped(run: CodeRun) -> None:
+    code = "import os\nfor i in range(200_000):\n    print(i)\nos.write(1, b'y' * 50_000_000)"
+    result, elapsed = timed(run, code, max_output_bytes=10_000, timeout=10.0)
+    assert result.status in (RunStatus.OK, RunStatus.ERROR)
+    assert result.stdout_truncated
+    assert len(result.stdout) == 10_000
+    assert result.stdout.startswith("0\n1\n2\n")
+    assert elapsed < HANG
+
+
+def test_input_gets_eof_instead_of_hanging(run: CodeRun) -> None:
+    result, elapsed = timed(run, "name = input('name? ')")
+    assert result.status is RunStatus.ERROR
+    assert result.error.type == "EOFError"
+    assert elapsed < HANG
+    result, _ = timed(
+        run, "import sys\ndata = sys.stdin.read()\nraw = open(0).read()", evaluate="(data, raw)"
+    )
+    assert result.value == {"__tuple__": ["", ""]}
+
+
+def test_monkeypatches_and_globals_do_not_leak(runner: Runner) -> None:
+    patch = (
+        "import builtins\n"
+        "torch.relu = lambda t: t * 0\n"
+        "torch.set_default_dtype(torch.float64)\n"
+        "builtins.LEAKED = 1\n"
+        "GLOBAL = 5\n"
+        "nn.Linear.forward = lambda self, x: x\n"
+        "import quizapp.runner.values as v\n"
+        "v.encode = lambda *a, **k: 'patched'"
+    )
+    first = runner.run(
+        RunRequest(steps=(Step(patch, "user"),), evaluate="torch.relu(torch.ones(1))")
+    )
+    assert first.status is RunStatus.OK, first.describe()
+    probe = (
+        "(torch.relu(torch.tensor([-1.0, 2.0])).tolist(), str(torch.get_default_dtype()),"
+        " hasattr(__builtins__, 'LEAKED') if isinstance(__builtins__, type(torch)) else"
+        " 'LEAKED' in __builtins__, 'GLOBAL' in globals(),"
+        " nn.Linear(1, 1, bias=False)(torch.zeros(1, 1)).shape)"
+    )
+    second = runner.run(RunRequest(steps=(Step("pass", "user"),), evaluate=probe))
+    assert second.status is RunStatus.OK, second.describe()
+    assert second.value == {
+        "__tuple__": [
+            {"__list__": [0.0, 2.0]},
+            "torch.float32",
+            False,
+            False,
+            {"__size__": [1, 1]},
+        ]
+    }
+
+
+def _gone(pid: int, within: float = 5.0) -> bool:
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state in ("Z", "X"):  # dead, waiting to be reaped by init
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import subprocess\npid = subprocess.Popen(['sleep', '100']).pid",
+        "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(100)\n    os._exit(0)",
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(100,)).start()\npid = None",
+    ],
+    ids=["subprocess", "fork", "thread"],
+)
+def test_leftover_grandchildren_are_killed(run: CodeRun, code: str) -> None:
+    result = run(code, "pid")
+    assert result.status is RunStatus.OK, result.describe()
+    if result.value is not None:
+        assert _gone(int(result.value)), "a grandchild survived its run"
+
+
+def test_child_pid_is_gone_after_the_run(run: CodeRun) -> None:
+    result = run("import os\npid = os.getpid()", "pid")
+    assert _gone(int(result.value))
+
+
+def test_network_is_cut_when_reported_isolated(runner: Runner, run: CodeRun) -> None:
+    if not runner.state.network_isolated:
+        pytest.skip("this system allows no network namespace: the runner says so")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        code = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1)"
+        result = run(code)
+    assert result.status is RunStatus.ERROR
+    assert result.error is not None and "Error" in result.error.type
+
+
+def test_protocol_channel_is_not_an_inherited_fd(run: CodeRun) -> None:
+    code = (
+        "import subprocess\n"
+        "out = subprocess.run(['ls', '/proc/self/fd'], capture_output=True, text=True).stdout"
+    )
+    result = run(code, "sorted(int(x) for x in out.split())")
+    assert result.status is RunStatus.OK, result.describe()
+    fds = result.value["__list__"]
+    assert fds[:3] == [0, 1, 2] and len(fds) <= 4  # std fds plus ls's own directory handle
+
+
+def test_files_are_written_in_a_scratch_folder(run: CodeRun) -> None:
+    result = run("import os\nopen('note.txt', 'w').write('hi')\ncwd = os.getcwd()", "cwd")
+    assert result.status is RunStatus.OK
+    assert os.path.realpath(result.value) != os.path.realpath(os.getcwd())
