@@ -346,7 +346,9 @@ class Explanation:
     trace: TraceResult | InstrumentFailure | None = None
     graph: GraphResult | InstrumentFailure | None = None
     modes: ModesResult | InstrumentFailure | None = None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # facts worth telling the user
+    # "auto" requests the namespace left ambiguous, and how to name them: for question authors
+    unresolved: tuple[str, ...] = ()
     run_error: str | None = None  # the code itself failed (described); sections may still exist
     stdout: str = ""  # what a scratchpad snippet printed (empty for questions)
 
@@ -364,6 +366,7 @@ class Explanation:
             graph=_section(data, "graph", GraphResult.from_json),
             modes=_section(data, "modes", ModesResult.from_json),
             notes=tuple(notes),
+            unresolved=_strings(data.get("unresolved")),
         )
 
     @property
@@ -389,6 +392,10 @@ def _section(data: Mapping[str, Any], key: str, parse: Any) -> Any:
         return parse(value)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return InstrumentFailure(key, f"malformed {key} data ({type(exc).__name__}: {exc})")
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def _float(value: Any) -> float | None:
@@ -691,8 +698,9 @@ def _norm_cell(changes: Sequence[NormChange]) -> Text:
 # ----------------------------------------------------------------------------------- whole
 
 
-def render_explanation(explanation: Explanation) -> RenderableType:
-    """Every section that was asked for, then the notes (for the TUI's "Why?" panel)."""
+def render_explanation(explanation: Explanation, *, authoring: bool = False) -> RenderableType:
+    """The run's failure and output, every section there is, then the notes (the TUI's "Why?"
+    panel). `authoring` adds what "auto" could not resolve, for question authors."""
     parts: list[RenderableType] = []
     if explanation.run_error is not None:
         parts.append(Text(explanation.run_error, style="red"))
@@ -705,6 +713,8 @@ def render_explanation(explanation: Explanation) -> RenderableType:
     if explanation.modes is not None:
         parts.append(render_modes(explanation.modes))
     parts.extend(Text(note, style="dim italic") for note in explanation.notes)
+    if authoring:
+        parts.extend(Text(note, style="yellow") for note in explanation.unresolved)
     if not parts:
         return _absent("explanation")
     return Group(*parts)
@@ -792,6 +802,7 @@ def explanation_of(result: RunResult, *, with_stdout: bool = False) -> Explanati
         graph=explanation.graph,
         modes=explanation.modes,
         notes=explanation.notes,
+        unresolved=explanation.unresolved,
         run_error=run_error,
         stdout=stdout,
     )

@@ -271,6 +271,10 @@ def test_errors_and_absent_sections() -> None:
     assert explanation.trace == InstrumentFailure("trace", "trace: `m` is a int, not an nn.Module")
     assert explanation.graph is None and explanation.modes is None
     assert Explanation.from_json(None).empty
+    ambiguous = Explanation.from_json({"notes": [], "unresolved": ["trace: found a, b"]})
+    assert ambiguous.empty  # nothing for a user to see
+    assert "found a, b" not in text_of(render_explanation(ambiguous))
+    assert "found a, b" in text_of(render_explanation(ambiguous, authoring=True))
     crashed = Explanation.from_json({"error": "instruments failed: MemoryError: "})
     assert crashed.notes == ("instruments failed: MemoryError: ",)
 

@@ -23,7 +23,7 @@ import math
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from itertools import islice
 from typing import Any
 
@@ -57,7 +57,7 @@ Json = dict[str, Any]
 
 def run_instruments(namespace: dict[str, Any], spec: dict[str, Any]) -> Json:
     """Run the requested instruments; see the module docstring. Never raises."""
-    result: Json = {"trace": None, "graph": None, "modes": None, "notes": []}
+    result: Json = {"trace": None, "graph": None, "modes": None, "notes": [], "unresolved": []}
     notes: list[str] = result["notes"]
     if not isinstance(spec, dict):
         notes.append(f"instruments: expected a dict of requests, got {type(spec).__name__}")
@@ -70,9 +70,88 @@ def run_instruments(namespace: dict[str, Any], spec: dict[str, Any]) -> Json:
             continue
         try:
             result[key] = section(namespace, request, spec, notes)
+        except _Unresolved as why:
+            if not why.quiet:
+                result["unresolved"].append(str(why))
         except Exception as exc:  # the instruments explain; they must never fail the run
             result[key] = {"error": _describe_error(exc)}
     return result
+
+
+# ---------------------------------------------------------------------------------- recording
+
+RECORDING_KEY = "__quizapp_module_calls__"
+MAX_RECORDED_MODULES = 16
+MAX_RECORDED_ELEMENTS = 10_000_000
+
+
+@contextmanager
+def record_calls(namespace: dict[str, Any]) -> Iterator[None]:
+    """Wrap the question's steps in this when instruments are asked for: it remembers the first
+    top-level call of each module (a copy of its arguments, and their namespace names), so an
+    auto trace can replay `model(torch.randn(5, 4))` although that input has no name.
+
+    Global forward hooks, removed on exit; the user's modules' own hooks are not touched.
+    """
+    calls: list[tuple[nn.Module, str, tuple[Any, ...]]] = []
+    seen: set[int] = set()
+    depth = 0
+
+    def before(module: nn.Module, args: tuple[Any, ...]) -> None:
+        nonlocal depth
+        depth += 1
+        if depth != 1 or id(module) in seen or len(calls) >= MAX_RECORDED_MODULES:
+            return
+        seen.add(id(module))
+        tensors = list(_tensors_in(args))
+        if sum(t.numel() for t in tensors) > MAX_RECORDED_ELEMENTS:
+            return
+        try:
+            copied = tuple(_copy_tensor(a) if isinstance(a, torch.Tensor) else a for a in args)
+        except Exception:  # an argument that cannot be copied: this call cannot be replayed
+            return
+        calls.append((module, _argument_label(namespace, args), copied))
+
+    def after(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        nonlocal depth
+        depth = max(0, depth - 1)
+
+    from torch.nn.modules.module import (
+        register_module_forward_hook,
+        register_module_forward_pre_hook,
+    )
+
+    namespace[RECORDING_KEY] = calls
+    handles = [
+        register_module_forward_pre_hook(before),
+        register_module_forward_hook(after, always_call=True),
+    ]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _argument_label(namespace: dict[str, Any], args: tuple[Any, ...]) -> str:
+    """How to call the arguments: their namespace names, else their shapes."""
+    parts = []
+    for arg in args:
+        name = next((k for k, v in _user_items(namespace) if v is arg), None)
+        if name is not None:
+            parts.append(name)
+        elif isinstance(arg, torch.Tensor):
+            parts.append("tensor(" + ", ".join(str(d) for d in arg.shape) + ")")
+        else:
+            parts.append(type(arg).__name__)
+    return ", ".join(parts)
+
+
+def _recorded_calls(namespace: dict[str, Any]) -> dict[int, tuple[str, tuple[Any, ...]]]:
+    calls = namespace.get(RECORDING_KEY)
+    if not isinstance(calls, list):
+        return {}
+    return {id(module): (label, args) for module, label, args in calls}
 
 
 # ---------------------------------------------------------------------------------- resolving
@@ -85,11 +164,6 @@ class _Unresolved(Exception):
     def __init__(self, message: str, *, quiet: bool = False) -> None:
         super().__init__(message)
         self.quiet = quiet
-
-
-def _note(notes: list[str], why: _Unresolved) -> None:
-    if not why.quiet:
-        notes.append(str(why))
 
 
 def _user_items(namespace: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -160,6 +234,10 @@ def _resolve_model_input(
     """(model label, model, input label, input value) from `{model, input}` or "auto"."""
     if request == "auto":
         roots = root_modules(namespace)
+        recorded = _recorded_calls(namespace)
+        called = [(name, m) for name, m in roots if id(m) in recorded]
+        if len(roots) > 1 and len(called) == 1:
+            roots = called  # only one of them was called in the setup
         if len(roots) != 1:
             listed = ", ".join(name for name, _ in roots) or "none"
             raise _Unresolved(
@@ -168,6 +246,9 @@ def _resolve_model_input(
                 quiet=not roots,
             )
         model_name, model = roots[0]
+        if id(model) in recorded:  # what the setup called it with
+            label, args = recorded[id(model)]
+            return model_name, model, label, args
         candidates = _input_candidates(namespace, model)
         if len(candidates) > 1:
             candidates = [(n, v) for n, v in candidates if _accepts(model, v)]
@@ -175,7 +256,8 @@ def _resolve_model_input(
             listed = ", ".join(name for name, _ in candidates) or "none"
             raise _Unresolved(
                 f"{what}: auto needs exactly one input tensor for `{model_name}` "
-                f"(found: {listed}); name it with `{what}: {{model: {model_name}, input: NAME}}`"
+                f"(found: {listed}); name it with `{what}: {{model: {model_name}, input: NAME}}`",
+                quiet=not candidates,  # never called, no tensor for it: nothing to replay
             )
         input_name, value = candidates[0]
         return model_name, model, input_name, value
@@ -324,11 +406,7 @@ def _tensor_data(t: torch.Tensor) -> Json:
 def _trace_section(
     namespace: dict[str, Any], request: Any, spec: dict[str, Any], notes: list[str]
 ) -> Json | None:
-    try:
-        model_name, model, input_name, value = _resolve_model_input(namespace, request, "trace")
-    except _Unresolved as why:
-        _note(notes, why)
-        return None
+    model_name, model, input_name, value = _resolve_model_input(namespace, request, "trace")
     clone, restore = _scratch_copy(model)
     if restore is not _nothing:
         notes.append(f"trace: `{model_name}` could not be copied; it ran in place and was restored")
@@ -463,11 +541,7 @@ def _graph_section(
     namespace: dict[str, Any], request: Any, spec: dict[str, Any], notes: list[str]
 ) -> Json | None:
     if request == "auto":
-        try:
-            label, value = _auto_graph_target(namespace, spec.get("answer_expr"), notes)
-        except _Unresolved as why:
-            _note(notes, why)
-            return None
+        label, value = _auto_graph_target(namespace, spec.get("answer_expr"), notes)
     else:
         value = _evaluate(request, namespace, "graph")
         label = str(request)
@@ -647,11 +721,7 @@ def _no_graph_message(label: str, t: torch.Tensor) -> str:
 def _modes_section(
     namespace: dict[str, Any], request: Any, spec: dict[str, Any], notes: list[str]
 ) -> Json | None:
-    try:
-        model_name, model, input_name, value = _resolve_model_input(namespace, request, "modes")
-    except _Unresolved as why:
-        _note(notes, why)
-        return None
+    model_name, model, input_name, value = _resolve_model_input(namespace, request, "modes")
     norms = [n for n, m in model.named_modules() if isinstance(m, _NormBase)]
     dropouts = [
         {"module": n, "type": type(m).__name__, "p": float(m.p)}

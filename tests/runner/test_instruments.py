@@ -13,7 +13,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from quizapp.explain import Explanation, GraphResult, ModesResult, TraceResult
-from quizapp.runner.instruments import MAX_GRAPH_NODES, root_modules, run_instruments, trace_forward
+from quizapp.runner.instruments import (
+    MAX_GRAPH_NODES,
+    RECORDING_KEY,
+    record_calls,
+    root_modules,
+    run_instruments,
+    trace_forward,
+)
 
 
 def namespace(**names: Any) -> dict[str, Any]:
@@ -435,12 +442,17 @@ def test_unresolvable_auto_gives_null_and_a_note() -> None:
     result = run_instruments(ns, {"trace": "auto", "modes": "auto", "graph": "auto"})
     assert result["trace"] is None and result["modes"] is None and result["graph"] is None
     # two models is ambiguous (a note each for trace and modes); no graph at all is not
-    assert len(result["notes"]) == 2
-    assert "found: a, b" in result["notes"][0]
+    assert len(result["unresolved"]) == 2
+    assert "found: a, b" in result["unresolved"][0]
+    assert result["notes"] == []
 
-    no_input = run_instruments(namespace(model=nn.Linear(2, 2)), {"trace": "auto"})
-    assert no_input["trace"] is None
-    assert "exactly one input tensor" in no_input["notes"][0]
+    two_inputs = namespace(model=nn.Linear(2, 2), x1=torch.randn(1, 2), x2=torch.randn(3, 2))
+    ambiguous = run_instruments(two_inputs, {"trace": "auto"})
+    assert ambiguous["trace"] is None
+    assert "exactly one input tensor for `model` (found: x1, x2)" in ambiguous["unresolved"][0]
+
+    never_called = run_instruments(namespace(model=nn.Linear(2, 2)), {"trace": "auto"})
+    assert never_called["trace"] is None and never_called["unresolved"] == []
 
 
 def test_auto_modes_only_for_models_with_dropout_or_batchnorm() -> None:
@@ -475,7 +487,64 @@ def test_auto_graph_prefers_the_answer_then_the_top_tensor() -> None:
 def test_auto_is_quiet_where_there_is_nothing_to_explain() -> None:
     ns = namespace(x=torch.arange(6.0).view(2, 3))
     spec = {"trace": "auto", "graph": "auto", "modes": "auto", "answer_expr": "x.t()"}
-    assert run_instruments(ns, spec) == {"trace": None, "graph": None, "modes": None, "notes": []}
+    expected = {"trace": None, "graph": None, "modes": None, "notes": [], "unresolved": []}
+    assert run_instruments(ns, spec) == expected
+
+
+def run_setup(code: str) -> dict[str, Any]:
+    """Run a question's setup the way the child does when instruments are asked for."""
+    ns = namespace()
+    torch.manual_seed(0)
+    with record_calls(ns):
+        exec(code, ns)
+    return ns
+
+
+def global_hooks() -> int:
+    from torch.nn.modules import module
+
+    return len(module._global_forward_hooks) + len(module._global_forward_pre_hooks)
+
+
+def test_the_setups_call_is_replayed_when_its_input_has_no_name() -> None:
+    ns = run_setup(
+        "mlp = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))\n"
+        "y = mlp(torch.randn(5, 4))\n"
+    )
+    assert global_hooks() == 0
+    result = run_instruments(ns, {"trace": "auto", "modes": {"model": "mlp", "input": "y"}})
+    trace = TraceResult.from_json(result["trace"])
+    assert (trace.model, trace.input) == ("mlp", "tensor(5, 4)")
+    assert [r.input_shapes for r in trace.rows[:2]] == [((5, 4),), ((5, 4),)]
+
+
+def test_the_recorded_call_names_its_input_and_beats_guessing() -> None:
+    ns = run_setup(
+        "drop = nn.Dropout(0.5)\nacts = torch.randn(4, 6)\nout = drop(acts)\n"
+        "other = nn.Linear(6, 6)\n"
+    )
+    # two root modules and two candidate inputs, but the setup called only drop(acts)
+    result = run_instruments(ns, {"trace": "auto", "modes": "auto"})
+    assert (result["trace"]["model"], result["trace"]["input"]) == ("drop", "acts")
+    assert result["modes"]["input"] == "acts"
+    assert result["unresolved"] == []
+
+
+def test_recording_keeps_only_top_level_calls_and_always_unhooks() -> None:
+    ns = run_setup("net = nn.Sequential(nn.Linear(3, 3), nn.Tanh())\nz = net(torch.ones(2, 3))\n")
+    calls = ns[RECORDING_KEY]
+    assert [type(module).__name__ for module, _, _ in calls] == ["Sequential"]
+
+    with pytest.raises(RuntimeError):
+        run_setup("bad = nn.Linear(3, 3)\nbad(torch.ones(2, 4))\n")
+    assert global_hooks() == 0
+
+
+def test_a_recorded_input_is_a_copy_taken_at_call_time() -> None:
+    ns = run_setup("m = nn.Linear(2, 2)\nx = torch.zeros(1, 2)\ny = m(x)\nx += 5\n")
+    ((_, label, args),) = ns[RECORDING_KEY]
+    assert label == "x"
+    assert torch.equal(args[0], torch.zeros(1, 2))
 
 
 def test_bad_requests_become_errors_never_exceptions() -> None:
