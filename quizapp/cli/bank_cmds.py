@@ -298,7 +298,7 @@ def check_cmd(
     if as_json:
         click.echo(json.dumps(result.to_json()))
     else:
-        _print_result(result, seed if drawn else None)
+        _print_result(result, question.kind, seed if drawn else None)
     ctx.exit(_exit_code(result))
 
 
@@ -374,7 +374,10 @@ _STATUS_STYLE = {
 }
 
 
-def _print_result(result: GradeResult, drawn_seed: int | None) -> None:
+_EXPECTED_LABEL = {Kind.CODE: "a reference solution", Kind.RECALL: "a model answer"}
+
+
+def _print_result(result: GradeResult, kind: Kind, drawn_seed: int | None) -> None:
     console = _out_console()
     label, style = _STATUS_STYLE[result.status]
     console.print(Text(label, style=style))
@@ -383,11 +386,12 @@ def _print_result(result: GradeResult, drawn_seed: int | None) -> None:
     if result.given_display and result.status is not GradeStatus.INVALID:
         console.print(Text(f"your answer: {result.given_display}"))
     if result.expected_display and result.status is not GradeStatus.CORRECT:
-        if "\n" in result.expected_display:
-            console.print("expected:")
-            console.print(Text(result.expected_display))
+        label = _EXPECTED_LABEL.get(kind, "expected")
+        if "\n" in result.expected_display.strip():
+            console.print(f"{label}:")
+            console.print(Text(result.expected_display.rstrip()))
         else:
-            console.print(Text(f"expected: {result.expected_display}"))
+            console.print(Text(f"{label}: {result.expected_display.strip()}"))
     if result.feedback:
         console.print(Text(result.feedback))
     if result.score is not None and result.extra.get("ticked") is not None:
