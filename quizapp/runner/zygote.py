@@ -490,6 +490,10 @@ def _warm_up(torch: Any) -> None:
     logits = lin(hidden.flatten(1))
     loss = F.cross_entropy(logits, torch.tensor([0, 1, 2, 3])) + F.mse_loss(logits, logits * 0)
     loss.backward()
+    # The first optimizer built in a process imports torch._dynamo (~1.4 s): pay it once here.
+    opt = torch.optim.SGD(lin.parameters(), lr=0.1)
+    opt.step()
+    opt.zero_grad()
     with torch.no_grad():
         y = torch.einsum("ij,jk->ik", torch.ones(2, 3), torch.ones(3, 2)).softmax(-1)
         nn.LayerNorm(2)(y).sum()
