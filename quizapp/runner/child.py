@@ -145,9 +145,10 @@ def execute(request: RunRequest, device: str) -> RunResult:
         import random
 
         random.seed(request.seed)
-        for step in request.steps:
-            code = _compile(step.code, step.label, "exec")
-            exec(code, namespace)
+        with _recording(namespace, request):
+            for step in request.steps:
+                code = _compile(step.code, step.label, "exec")
+                exec(code, namespace)
         if request.evaluate is not None:
             expr = _compile(request.evaluate, EVALUATE_LABEL, "eval")
             value = eval(expr, namespace)
@@ -266,6 +267,21 @@ def _format_traceback(exc: BaseException, labels: set[str]) -> str:
         return "".join(tbe.format())
     except Exception:
         return f"{type(exc).__name__}: {_message(exc)}\n"
+
+
+def _recording(
+    namespace: dict[str, Any], request: RunRequest
+) -> contextlib.AbstractContextManager[Any]:
+    """With instruments asked for, the steps' top-level module calls are remembered (so an auto
+    trace can replay `model(torch.randn(...))`); otherwise nothing is hooked."""
+    if not request.instruments:
+        return contextlib.nullcontext()
+    try:
+        from quizapp.runner.instruments import record_calls
+
+        return record_calls(namespace)
+    except Exception:
+        return contextlib.nullcontext()
 
 
 def _run_instruments(namespace: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:

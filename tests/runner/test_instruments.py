@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -586,14 +585,6 @@ def test_result_is_json_and_parses_into_an_explanation() -> None:
 # --------------------------------------------------------------- through the real runner
 
 
-@pytest.fixture(scope="module")
-def runner() -> Iterator[Any]:
-    from quizapp.runner.client import Runner
-
-    with Runner(device="cpu", spare=False) as started:
-        yield started
-
-
 @pytest.mark.slow
 def test_the_runner_child_returns_instruments_that_parse(runner: Any) -> None:
     from quizapp.runner.protocol import RunRequest, Step
@@ -635,13 +626,13 @@ def test_explain_variant_and_snippet_through_the_runner(runner: Any) -> None:
         prompt="?",
         params={"n": [6]},
         setup="model = nn.Sequential(nn.Linear(n, 4), nn.BatchNorm1d(4))\n"
-        "x = torch.randn(5, n)\ny = model(x)",
+        "y = model(torch.randn(5, n))",
         answer="y.shape",
-        trace={"model": "model", "input": "x"},
     )
     explanation = explain_variant(runner, draw_variant(q, 3))
     assert explanation is not None and explanation.run_error is None
     assert isinstance(explanation.trace, TraceResult)
+    assert explanation.trace.input == "tensor(5, 6)"  # replayed from the setup's own call
     assert explanation.trace.rows[1].input_shapes == ((5, 6),)
     assert isinstance(explanation.modes, ModesResult)
     assert isinstance(explanation.graph, GraphResult) and explanation.graph.tensor == "y"
