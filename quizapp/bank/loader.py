@@ -250,6 +250,8 @@ class _FileReader:
                 loc = self.clean_loc(error["loc"])
                 if error["type"] == "missing" and loc in meant:
                     continue
+                if loc[:1] == ("params",) and "[key]" in loc:
+                    continue  # a param name that is not text: rules.check_params says so
                 message = explain(error, loc)
                 if error["type"] == "missing":
                     # A missing field has no line of its own: point at what should hold it.

@@ -137,7 +137,8 @@ def _build(node: yaml.Node, loader: Any, path: PathKey, out: Located, active: se
         mapping: dict[Any, Any] = {}
         own_keys: set[Any] = set()
         for key_node, value_node in node.value:
-            key = _build(key_node, loader, path, out, active)
+            # A complex key's parts are recorded under a path no field has.
+            key = _build(key_node, loader, (*path, "<key>"), out, active)
             line = key_node.start_mark.line + 1
             try:
                 hash(key)
