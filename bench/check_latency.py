@@ -3,8 +3,8 @@
 Measured: grading the same value answer 200 times with LiveGrader on a started Runner, with the
 truth cache OFF (cache_size=0) so that every check really runs the question's code in a fresh
 forked child; then, in the same run, the naive design (a fresh `python -c` that imports torch
-and computes the truth) 5 times. Memory: VmRSS of the zygote (the largest process below this
-one) and of this client process, from /proc/<pid>/status.
+and computes the truth) 5 times. Memory: VmRSS of the zygote (its pid from Runner.wait_ready)
+and of this client process, from /proc/<pid>/status.
 
 Targets: median <= 15 ms, speedup >= 100, zygote <= 300 MB, client <= 80 MB.
 The LAST line printed is one JSON object with the figures.
@@ -41,36 +41,6 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def zygote_rss_mb() -> float:
-    """The zygote holds torch: the largest process below this one (bubblewrap may sit between)."""
-    sizes = []
-    for pid in descendants(os.getpid()):
-        try:
-            sizes.append(rss_mb(pid))
-        except OSError:
-            continue
-    return max(sizes, default=0.0)
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, round(q * (len(ordered) - 1)))
@@ -86,6 +56,7 @@ def main() -> None:
     try:
         started = time.perf_counter()
         runner.start()
+        zygote_pid = runner.wait_ready(120).pid
         grader = LiveGrader(runner, cache_size=0)  # no truth cache: every check runs code
         first = grader.grade(variant, ANSWER)
         print(f"runner ready and first check in {(time.perf_counter() - started):.2f} s")
@@ -100,7 +71,7 @@ def main() -> None:
             times.append((time.perf_counter() - t0) * 1000)
             if result.status is not GradeStatus.CORRECT:
                 raise SystemExit(f"a check went wrong: {result}")
-        zygote = zygote_rss_mb()
+        zygote = rss_mb(zygote_pid)
         client = rss_mb(os.getpid())
     finally:
         runner.close()
