@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from quizapp.bank.models import Question
@@ -68,6 +68,7 @@ __all__ = [
 ]
 
 SESSION_MODES = ("review", "learn", "drill", "mock")
+USER_COLUMNS = (User.id, User.name, User.created_at, User.new_per_day)
 MAX_NAME = 64
 WEAKEST = 10
 
@@ -133,6 +134,8 @@ class ProgressService:
         self.tz = tz
         self.rng = rng
         self.scheduler = make_scheduler(fuzz=fuzz)
+        # id(question) -> (question, hash); the question is kept so its id cannot be reused.
+        self._hashes: dict[int, tuple[Question, str]] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -142,31 +145,41 @@ class ProgressService:
             raise ValueError("the clock must return timezone-aware datetimes")
         return now.astimezone(UTC)
 
+    def _hash(self, question: Question) -> str:
+        """Question.content_hash, cached: it serialises the whole question (~0.1 ms)."""
+        cached = self._hashes.get(id(question))
+        if cached is None or cached[0] is not question:
+            cached = (question, question.content_hash())
+            if len(self._hashes) > 50_000:
+                self._hashes.clear()
+            self._hashes[id(question)] = cached
+        return cached[1]
+
     def today(self) -> date:
         return local_day(self._now(), self.tz)
 
     # -- users -----------------------------------------------------------------------------
 
     def list_users(self) -> list[UserInfo]:
-        with self.store.session() as s:
-            users = s.execute(select(User).order_by(User.name)).scalars().all()
-            return [self._info(s, u) for u in users]
+        with self.store.read() as conn:
+            users = conn.execute(select(*USER_COLUMNS).order_by(User.name)).all()
+            return [self._info(conn, u) for u in users]
 
-    def _info(self, s: Any, user: User) -> UserInfo:
+    def _info(self, conn: Connection, user: Row[int, str, datetime, int]) -> UserInfo:
         return UserInfo(
             name=user.name,
             created_at=user.created_at,
             new_per_day=user.new_per_day,
-            attempts=repo.attempt_count(s, user.id),
-            last_active=repo.last_active_day(s, user.id),
+            attempts=repo.attempt_count(conn, user.id),
+            last_active=repo.last_active_day(conn, user.id),
         )
 
     def get_user(self, name: str) -> UserInfo:
-        with self.store.session() as s:
-            user = s.execute(select(User).where(User.name == name)).scalar_one_or_none()
+        with self.store.read() as conn:
+            user = conn.execute(select(*USER_COLUMNS).where(User.name == name)).first()
             if user is None:
-                raise UnknownUser(name, repo.user_names(s))
-            return self._info(s, user)
+                raise UnknownUser(name, repo.user_names(conn))
+            return self._info(conn, user)
 
     def add_user(self, name: str, *, new_per_day: int = DEFAULT_NEW_PER_DAY) -> UserInfo:
         name = _clean_name(name)
@@ -207,8 +220,8 @@ class ProgressService:
 
     def resolve_user(self, name: str | None) -> str:
         """`name`, or the only profile when `name` is None; a clear error otherwise."""
-        with self.store.session() as s:
-            names = repo.user_names(s)
+        with self.store.read() as conn:
+            names = repo.user_names(conn)
         if name is not None:
             if name not in names:
                 raise UnknownUser(name, names)
@@ -270,7 +283,7 @@ class ProgressService:
         now = self._now()
         day = local_day(now, self.tz)
         kind = question.kind.value
-        digest = question.content_hash()
+        digest = self._hash(question)
         latency_s = max(float(latency_s), 0.0)
         rating = rating_for(result, kind=kind, latency_s=latency_s, hints_used=hints_used)
         with self.store.session() as s:
@@ -382,10 +395,10 @@ class ProgressService:
         scope = [q for q in questions if topic is None or q.topic == topic]
         now = self._now()
         today = local_day(now, self.tz)
-        with self.store.session() as s:
-            uid = repo.user_id(s, user)
-            per_day = s.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
-            rows = s.execute(
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            per_day = conn.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
+            rows = conn.execute(
                 select(
                     ReviewCard.question_id,
                     ReviewCard.due,
@@ -399,7 +412,7 @@ class ProgressService:
         return build_queue(
             mode=mode,
             question_ids=[q.id for q in scope],
-            hashes={q.id: q.content_hash() for q in scope},
+            hashes={q.id: self._hash(q) for q in scope},
             cards=[CardView(r[0], r[1], r[2], r[3], r[4]) for r in rows],
             now=now,
             new_left_today=per_day - new_today,
@@ -414,21 +427,21 @@ class ProgressService:
         (`questions` empty), topics and question counts come from what was recorded."""
         now = self._now()
         today = local_day(now, self.tz)
-        with self.store.session() as s:
-            uid = repo.user_id(s, user)
-            per_day = s.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
-            daily = s.execute(repo.daily_topic_totals(uid)).all()
-            cards = s.execute(repo.cards_with_topics(uid)).all()
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            per_day = conn.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
+            daily = conn.execute(repo.daily_topic_totals(uid)).all()
+            cards = conn.execute(repo.cards_with_topics(uid)).all()
             n_attempts = sum(int(r[2]) for r in daily)
-            median_latency = self._median_latency(s, uid, n_attempts)
+            median_latency = self._median_latency(conn, uid, n_attempts)
             weak_cards = sorted(
-                (c for c, _t in cards if c.reps > c.correct_count),
+                (c for c in cards if c.reps > c.correct_count),
                 key=lambda c: (c.correct_count / c.reps, -c.lapses, c.question_id),
             )[:WEAKEST]
             latencies: dict[str, list[float]] = defaultdict(list)
             if weak_cards:
                 ids = [c.question_id for c in weak_cards]
-                for qid, lat in s.execute(repo.latencies_for_questions(uid, ids)):
+                for qid, lat in conn.execute(repo.latencies_for_questions(uid, ids)):
                     latencies[qid].append(lat)
 
         # Attempts per day and per topic, from the one covering-index query.
@@ -436,8 +449,8 @@ class ProgressService:
         per_topic: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         time_spent = 0.0
         correct_total = 0
-        for day, topic, n_raw, correct_raw, seconds in daily:
-            n, correct = int(n_raw), int(correct_raw)
+        for raw_day, topic, n_raw, correct_raw, seconds in daily:
+            day, n, correct = repo.as_date(raw_day), int(n_raw), int(correct_raw)
             per_day_rows[day][0] += n
             per_day_rows[day][1] += correct
             per_topic[topic][0] += n
@@ -452,12 +465,12 @@ class ProgressService:
         ]
 
         bank = {q.id: q for q in questions}
-        card_topic = {c.question_id: t for c, t in cards}
-        in_scope = [(c, t) for c, t in cards if not bank or c.question_id in bank]
+        card_topic = {c.question_id: c.topic for c in cards}
+        in_scope = [c for c in cards if not bank or c.question_id in bank]
         # Due forecast: cards (of questions still in the bank) due by the end of each day.
         forecast_counts = [0] * FORECAST_DAYS
         ends = [end_of_day(today + timedelta(days=i), self.tz) for i in range(FORECAST_DAYS)]
-        for c, _t in in_scope:
+        for c in in_scope:
             for i, end in enumerate(ends):
                 if c.due < end:
                     forecast_counts[i] += 1
@@ -475,7 +488,7 @@ class ProgressService:
                 topic_questions[t].add(qid)
         for t in per_topic:
             topic_questions.setdefault(t, set())
-        cards_by_id = {c.question_id: c for c, _t in cards}
+        cards_by_id = {c.question_id: c for c in cards}
         topics: list[TopicStats] = []
         end_today = ends[0]
         for t in sorted(topic_questions):
@@ -515,8 +528,8 @@ class ProgressService:
         ]
         changed = sorted(
             c.question_id
-            for c, _t in in_scope
-            if c.question_id in bank and bank[c.question_id].content_hash() != c.content_hash
+            for c in in_scope
+            if c.question_id in bank and self._hash(bank[c.question_id]) != c.content_hash
         )
         return Stats(
             user=user,
@@ -536,19 +549,19 @@ class ProgressService:
             weakest=weakest,
             median_latency_s=median_latency,
             due_today=forecast_counts[0],
-            new_today=sum(1 for c, _t in cards if c.first_day == today),
+            new_today=sum(1 for c in cards if c.first_day == today),
             new_per_day=per_day,
-            leeches=sum(1 for c, _t in cards if c.leech),
+            leeches=sum(1 for c in cards if c.leech),
             changed=changed,
         )
 
     def close(self) -> None:
         self.store.close()
 
-    def _median_latency(self, s: Any, uid: int, n: int) -> float | None:
+    def _median_latency(self, conn: Connection, uid: int, n: int) -> float | None:
         if n == 0:
             return None
-        values = list(s.execute(repo.latency_at_rank(uid, (n - 1) // 2, 2 - n % 2)).scalars())
+        values = list(conn.execute(repo.latency_at_rank(uid, (n - 1) // 2, 2 - n % 2)).scalars())
         return sum(values) / len(values) if values else None
 
     # -- export / import / reset -----------------------------------------------------------

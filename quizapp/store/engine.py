@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +17,7 @@ from quizapp.store.errors import StoreError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 5.0
+READ_ONLY = "quizapp_read_only"
 URL_HELP = (
     "use a SQLite file path, sqlite:///PATH, or postgresql+psycopg://USER@HOST/DB "
     "(via --db or QUIZAPP_DB)"
@@ -115,7 +116,9 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Readers (Store.read) take no write lock: under WAL they never wait for a writer.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, create_parent: bool = False, echo: bool = False) -> Engine:
@@ -185,6 +188,14 @@ class Store:
         """A session whose transaction commits on success and rolls back on error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A Core connection for queries that write nothing (no write lock on SQLite)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
+            with conn.begin():
+                yield conn
 
     def close(self) -> None:
         self.engine.dispose()

@@ -6,7 +6,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Result, Select, cast, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Result,
+    Select,
+    String,
+    cast,
+    delete,
+    func,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -15,9 +28,10 @@ from quizapp.store.errors import UnknownUser
 from quizapp.store.models import Attempt, PracticeSession, QuestionSeen, ReviewCard, User
 
 
-def user_id(session: Session, name: str, *, lock: bool = False) -> int:
+def user_id(session: Session | Connection, name: str, *, lock: bool = False) -> int:
     stmt = select(User.id).where(User.name == name)
-    if lock and session.get_bind().dialect.name != "sqlite":
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    if lock and dialect.name != "sqlite":
         stmt = stmt.with_for_update()
     found = session.execute(stmt).scalar_one_or_none()
     if found is None:
@@ -64,7 +78,7 @@ def note_question(
     session.execute(update(QuestionSeen).where(QuestionSeen.id == qid).values(**values))
 
 
-def user_names(session: Session) -> list[str]:
+def user_names(session: Session | Connection) -> list[str]:
     return list(session.execute(select(User.name).order_by(User.name)).scalars())
 
 
@@ -73,12 +87,16 @@ def sum_int(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnEl
     return func.coalesce(func.sum(cast(column, Integer)), 0)
 
 
-def daily_topic_totals(uid: int) -> Select[date, str, int, int, float]:
+def daily_topic_totals(uid: int) -> Select[date | str, str, int, int, float]:
     """Attempts, correct and time per (study day, topic): served by ix_attempts_user_day_topic
-    alone (a covering index scan in index order, no table reads, no sort)."""
+    alone (a covering index scan in index order, no table reads, no sort).
+
+    The day comes back raw (ISO text on SQLite, a date on PostgreSQL; see `as_date`): parsing
+    thousands of dates through SQLAlchemy's per-row processor costs more than the query.
+    """
     return (
         select(
-            Attempt.answered_day,
+            type_coerce(Attempt.answered_day, String),
             Attempt.topic,
             func.count(),
             sum_int(Attempt.correct),
@@ -87,6 +105,10 @@ def daily_topic_totals(uid: int) -> Select[date, str, int, int, float]:
         .where(Attempt.user_id == uid)
         .group_by(Attempt.answered_day, Attempt.topic)
     )
+
+
+def as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def latency_at_rank(uid: int, offset: int, count: int) -> Select[float]:
@@ -106,21 +128,34 @@ def latencies_for_questions(uid: int, question_ids: list[str]) -> Select[str, fl
     )
 
 
-def cards_with_topics(uid: int) -> Select[ReviewCard, str]:
+def cards_with_topics(uid: int):  # type: ignore[no-untyped-def]  # a 11-column Select
+    """A user's cards as plain rows (no ORM objects: stats reads hundreds of them)."""
     return (
-        select(ReviewCard, QuestionSeen.topic)
+        select(
+            ReviewCard.question_id,
+            ReviewCard.state,
+            ReviewCard.stability,
+            ReviewCard.due,
+            ReviewCard.reps,
+            ReviewCard.lapses,
+            ReviewCard.correct_count,
+            ReviewCard.leech,
+            ReviewCard.content_hash,
+            ReviewCard.first_day,
+            QuestionSeen.topic,
+        )
         .join(QuestionSeen, QuestionSeen.id == ReviewCard.question_id)
         .where(ReviewCard.user_id == uid)
     )
 
 
-def attempt_count(session: Session, uid: int) -> int:
+def attempt_count(session: Session | Connection, uid: int) -> int:
     return session.execute(
         select(func.count()).select_from(Attempt).where(Attempt.user_id == uid)
     ).scalar_one()
 
 
-def last_active_day(session: Session, uid: int) -> date | None:
+def last_active_day(session: Session | Connection, uid: int) -> date | None:
     return session.execute(
         select(func.max(Attempt.answered_day)).where(Attempt.user_id == uid)
     ).scalar_one_or_none()

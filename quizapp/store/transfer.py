@@ -243,13 +243,14 @@ def import_user_data(session: Session, data: Any, *, as_user: str | None = None)
             sessions_added += 1
         session_ids[sd.key] = found
 
-    seen_attempts = set(
-        session.execute(
+    seen_attempts = {
+        (qid, at, seed)
+        for qid, at, seed in session.execute(
             select(Attempt.question_id, Attempt.answered_at, Attempt.seed).where(
                 Attempt.user_id == uid
             )
-        ).tuples()
-    )
+        )
+    }
     rows: list[dict[str, Any]] = []
     for ad in doc.attempts:
         identity = (ad.question_id, ad.answered_at, ad.seed)

@@ -1,0 +1,159 @@
+"""Outcome -> FSRS rating, lapses and leeches, and the queue."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from progress_helpers import make_question, result
+
+from quizapp.grading.types import GradeStatus
+from quizapp.scheduling import (
+    LEECH_LAPSES,
+    QUICK_SECONDS,
+    CardState,
+    CardView,
+    Rating,
+    State,
+    build_queue,
+    draw_seed,
+    make_scheduler,
+    rating_for,
+    review,
+)
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("status", "hints", "latency", "expected"),
+    [
+        (GradeStatus.INCORRECT, 0, 1.0, Rating.Again),
+        (GradeStatus.TIMEOUT, 0, 1.0, Rating.Again),
+        (GradeStatus.CORRECT, 1, 1.0, Rating.Hard),
+        (GradeStatus.CORRECT, 0, QUICK_SECONDS["shape"], Rating.Easy),
+        (GradeStatus.CORRECT, 0, QUICK_SECONDS["shape"] + 0.1, Rating.Good),
+    ],
+)
+def test_rating_follows_the_outcome(
+    status: GradeStatus, hints: int, latency: float, expected: Rating
+) -> None:
+    q = make_question("q1")
+    assert (
+        rating_for(result(q, status), kind="shape", latency_s=latency, hints_used=hints) == expected
+    )
+
+
+def test_user_fault_error_is_again() -> None:
+    q = make_question("q1", kind="code")
+    r = result(q, GradeStatus.ERROR, extra={"user_fault": True})
+    assert r.counts
+    assert rating_for(r, kind="code", latency_s=5, hints_used=0) == Rating.Again
+
+
+def test_quick_threshold_depends_on_the_kind() -> None:
+    q = make_question("q1")
+    r = result(q)
+    assert rating_for(r, kind="code", latency_s=40, hints_used=0) == Rating.Easy
+    assert rating_for(r, kind="choice", latency_s=40, hints_used=0) == Rating.Good
+
+
+@pytest.mark.parametrize(
+    ("score", "hints", "expected"),
+    [
+        (0.2, 0, Rating.Again),
+        (0.6, 0, Rating.Hard),
+        (0.9, 1, Rating.Hard),
+        (1.0, 0, Rating.Easy),
+    ],
+)
+def test_recall_rating_follows_the_self_grade(score: float, hints: int, expected: Rating) -> None:
+    q = make_question("r1", kind="recall")
+    status = GradeStatus.CORRECT if score >= 0.5 else GradeStatus.INCORRECT
+    r = result(q, status, score=score)
+    assert rating_for(r, kind="recall", latency_s=10, hints_used=hints) == expected
+
+
+def test_lapses_count_agains_after_graduation_and_make_a_leech() -> None:
+    scheduler = make_scheduler(fuzz=False)
+    card = CardState.new(1, NOW)
+    now = NOW
+    card = review(scheduler, card, Rating.Easy, now, None)
+    assert card.state == State.Review and card.lapses == 0
+    for i in range(LEECH_LAPSES):
+        now = card.due
+        card = review(scheduler, card, Rating.Again, now, None)
+        assert card.lapses == i + 1
+        assert card.leech == (i + 1 >= LEECH_LAPSES)
+        # Relearn it so the next Again is a lapse again.
+        while card.state != State.Review:
+            now = max(card.due, now)
+            card = review(scheduler, card, Rating.Good, now, None)
+    assert card.reps > LEECH_LAPSES
+    # Again while still learning is not a lapse.
+    fresh = review(scheduler, CardState.new(2, NOW), Rating.Again, NOW, None)
+    assert fresh.lapses == 0
+
+
+def test_cards_survive_datetimes_in_utc_only() -> None:
+    scheduler = make_scheduler()
+    card = review(scheduler, CardState.new(1, NOW), Rating.Good, NOW, 1500)
+    assert card.due.tzinfo is UTC and card.last_review == NOW
+
+
+def _cards(*specs: tuple[str, timedelta, float, int]) -> list[CardView]:
+    return [CardView(qid, NOW + delta, stab, lapses, "h") for qid, delta, stab, lapses in specs]
+
+
+def test_queue_serves_due_first_most_overdue_first_then_new_up_to_the_limit() -> None:
+    ids = [f"q{i}" for i in range(10)]
+    cards = _cards(
+        ("q1", timedelta(days=-1), 2.0, 0),
+        ("q2", timedelta(days=-3), 2.0, 0),
+        ("q3", timedelta(days=2), 9.0, 0),  # not due
+    )
+    queue = build_queue(
+        mode="mixed",
+        question_ids=ids,
+        hashes={},
+        cards=cards,
+        now=NOW,
+        new_left_today=3,
+        limit=10,
+        rng=random.Random(1),
+    )
+    assert [(i.question_id, i.reason) for i in queue] == [
+        ("q2", "due"),
+        ("q1", "due"),
+        ("q0", "new"),
+        ("q4", "new"),
+        ("q5", "new"),
+    ]
+    assert queue[0].due_at == NOW - timedelta(days=3) and queue[2].due_at is None
+    assert len({i.seed for i in queue}) == len(queue)
+
+
+def test_queue_modes_and_limits() -> None:
+    ids = ["a", "b", "c", "d"]
+    cards = _cards(("a", timedelta(hours=-1), 1.0, 9), ("b", timedelta(days=5), 30.0, 0))
+    kw = {"question_ids": ids, "hashes": {"a": "changed"}, "cards": cards, "now": NOW}
+    review_q = build_queue(mode="review", new_left_today=5, limit=10, **kw)  # type: ignore[arg-type]
+    assert [i.question_id for i in review_q] == ["a"]
+    assert review_q[0].leech and review_q[0].changed
+    learn = build_queue(mode="learn", new_left_today=5, limit=10, **kw)  # type: ignore[arg-type]
+    assert [i.question_id for i in learn] == ["c", "d"]
+    assert build_queue(mode="learn", new_left_today=0, limit=10, **kw) == []  # type: ignore[arg-type]
+    assert len(build_queue(mode="mixed", new_left_today=5, limit=2, **kw)) == 2  # type: ignore[arg-type]
+    drill = build_queue(mode="drill", new_left_today=0, limit=10, **kw)  # type: ignore[arg-type]
+    assert [i.question_id for i in drill] == ["a", "b", "c", "d"]
+    assert {i.reason for i in drill} == {"drill"}
+    with pytest.raises(ValueError, match="unknown queue mode"):
+        build_queue(mode="cram", new_left_today=0, limit=1, **kw)  # type: ignore[arg-type]
+
+
+def test_seeds_are_drawn_fresh() -> None:
+    rng = random.Random(3)
+    seeds = {draw_seed(rng) for _ in range(100)}
+    assert len(seeds) == 100
+    assert all(0 <= s < 2**31 for s in seeds)
