@@ -174,6 +174,7 @@ class GraphNode:
     id: int
     name: str  # the grad_fn class: MulBackward0, AccumulateGrad...
     tensors: tuple[str, ...] = ()  # namespace tensors this node produced
+    grads: Mapping[str, TensorData] = field(default_factory=dict)  # theirs, if retained
     leaf: GraphLeaf | None = None  # AccumulateGrad nodes: the leaf they feed
     saved: tuple[tuple[str, Shape], ...] = ()  # tensors the node saved for backward
 
@@ -184,6 +185,7 @@ class GraphNode:
             id=int(data["id"]),
             name=str(data["name"]),
             tensors=tuple(str(t) for t in data.get("tensors") or ()),
+            grads={str(k): TensorData.from_json(v) for k, v in (data.get("grads") or {}).items()},
             leaf=GraphLeaf.from_json(leaf) if leaf else None,
             saved=tuple((str(s["name"]), _shape(s.get("shape"))) for s in data.get("saved") or ()),
         )
@@ -558,10 +560,10 @@ def render_graph(graph: GraphResult | InstrumentFailure | None) -> RenderableTyp
     head.append(f"  requires_grad={graph.requires_grad}")
     head.append(f"  grad_fn={graph.grad_fn}", style="cyan" if graph.grad_fn else "dim")
     tree = Tree(head)
+    if graph.grad is not None:
+        tree.add(Text(f"{graph.tensor}.grad = {format_tensor(graph.grad)}", style="green"))
     if not graph.has_graph:
         tree.add(Text(graph.message or "no graph", style="yellow"))
-        if graph.grad is not None:
-            tree.add(Text(f".grad = {format_tensor(graph.grad)}", style="green"))
         return tree
     nodes = {n.id: n for n in graph.nodes}
     shown: set[int] = set()
@@ -571,8 +573,8 @@ def render_graph(graph: GraphResult | InstrumentFailure | None) -> RenderableTyp
     if graph.freed:
         tree.add(
             Text(
-                "backward() has run and freed the saved tensors: a second backward() through "
-                "this graph needs retain_graph=True on the first",
+                "backward() (or autograd.grad) has run and freed the saved tensors: going "
+                "through this graph again needs retain_graph=True the first time",
                 style="dim",
             )
         )
@@ -619,6 +621,8 @@ def _node_label(node: GraphNode) -> Text:
     label.append(node.name, style="cyan")
     if node.tensors:
         label.append(f"  → {', '.join(node.tensors)}", style="bold")
+    for name, grad in node.grads.items():
+        label.append(f"  {name}.grad = {format_tensor(grad)}", style="green")
     if node.saved:
         saved = ", ".join(f"{name} {format_shape(shape)}" for name, shape in node.saved)
         label.append(f"  saves {saved}", style="dim")
@@ -655,14 +659,17 @@ def render_modes(modes: ModesResult | InstrumentFailure | None) -> RenderableTyp
             graph,
             _diff_cell(run, "train"),
             _diff_cell(run, "eval"),
-            _norm_cell(run.norm_stats),
+            _norm_cell(modes.model, run.norm_stats),
         )
     parts: list[RenderableType] = [table]
     if modes.dropout:
-        listed = ", ".join(f"{m or modes.model} ({t}, p={p:g})" for m, t, p in modes.dropout)
+        listed = ", ".join(
+            f"{_qualified(modes.model, m)} ({t}, p={p:g})" for m, t, p in modes.dropout
+        )
         parts.append(Text(f"Dropout: {listed}", style="dim"))
     if modes.norm_modules:
-        parts.append(Text(f"Normalisation: {', '.join(modes.norm_modules)}", style="dim"))
+        listed = ", ".join(_qualified(modes.model, m) for m in modes.norm_modules)
+        parts.append(Text(f"Normalisation: {listed}", style="dim"))
     return Group(*parts)
 
 
@@ -675,14 +682,18 @@ def _diff_cell(run: ModeRun, other: str) -> Text:
     return Text(format_number(value), style="yellow" if value > 0 else "green")
 
 
-def _norm_cell(changes: Sequence[NormChange]) -> Text:
+def _qualified(model: str, module: str) -> str:
+    return f"{model}.{module}" if module else model
+
+
+def _norm_cell(model: str, changes: Sequence[NormChange]) -> Text:
     if not changes:
         return Text("—", style="dim")
     text = Text()
     for i, change in enumerate(changes):
         if i:
             text.append("\n")
-        text.append(f"{change.module}: ")
+        text.append(f"{_qualified(model, change.module)}: ")
         if not change.changed:
             text.append("unchanged", style="green")
             continue

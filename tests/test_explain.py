@@ -132,6 +132,7 @@ GRAPH = {
             "id": 1,
             "name": "AddBackward0",
             "tensors": ["z"],
+            "grads": {"z": {"shape": [3], "dtype": "float32", "values": [1.0, 1.0, 1.0]}},
             "leaf": None,
             "saved": [],
         },
@@ -316,7 +317,7 @@ def test_graph_tree_from_output_to_leaves() -> None:
     assert isinstance(rendered, Tree)
     text = text_of(rendered)
     assert "grad_fn=SumBackward0" in text
-    assert "AddBackward0  → z" in text
+    assert "AddBackward0  → z  z.grad = [1, 1, 1]" in text
     assert text.count("MulBackward0") == 2  # reached twice: drawn once, then referenced
     assert "shared; shown above" in text
     assert "saves self (3,)" in text
@@ -340,11 +341,11 @@ def test_modes_table_shows_graphs_differences_and_running_stats() -> None:
     text = text_of(render_modes(ModesResult.from_json(MODES)))
     lines = text.splitlines()
     train = next(line for line in lines if line.startswith("│ train "))
-    assert "AddmmBackward0" in train and "0.4" in train and "n 0→1" in train
+    assert "AddmmBackward0" in train and "0.4" in train and "model.bn: n 0→1" in train
     no_grad = next(line for line in lines if "eval + no_grad" in line)
     assert "none" in no_grad and "unchanged" in no_grad
     assert "Expected more than 1 value" in text
-    assert "drop (Dropout, p=0.5)" in text
+    assert "model.drop (Dropout, p=0.5)" in text and "Normalisation: model.bn" in text
     assert "seed 7" in text
 
 

@@ -600,16 +600,18 @@ def _reachable(root: Any) -> set[Any]:
     return seen
 
 
-def _tensor_names(namespace: dict[str, Any]) -> tuple[dict[int, list[str]], dict[Any, list[str]]]:
+def _tensor_names(
+    namespace: dict[str, Any],
+) -> tuple[dict[int, list[str]], dict[Any, list[tuple[str, torch.Tensor]]]]:
     """Namespace names by tensor identity (module parameters as model.layer.weight), and the
     names of non-leaf tensors by their grad_fn node."""
     by_tensor: dict[int, list[str]] = {}
-    by_node: dict[Any, list[str]] = {}
+    by_node: dict[Any, list[tuple[str, torch.Tensor]]] = {}
     for name, value in _user_items(namespace):
         if isinstance(value, torch.Tensor):
             by_tensor.setdefault(id(value), []).append(name)
             if value.grad_fn is not None:
-                by_node.setdefault(value.grad_fn, []).append(name)
+                by_node.setdefault(value.grad_fn, []).append((name, value))
         elif isinstance(value, nn.Module):
             for pname, param in value.named_parameters():
                 by_tensor.setdefault(id(param), []).append(f"{name}.{pname}")
@@ -639,10 +641,11 @@ def graph_of(
         "truncated": False,
         "freed": False,
     }
+    own_grad = _retained_grad(tensor)
+    if own_grad is not None:
+        result["grad"] = _tensor_data(own_grad)
     if tensor.grad_fn is None:
         result["message"] = _no_graph_message(label, tensor)
-        if tensor.grad is not None:
-            result["grad"] = _tensor_data(tensor.grad)
         return result
     ids: dict[Any, int] = {tensor.grad_fn: 0}
     order = [tensor.grad_fn]
@@ -666,15 +669,23 @@ def graph_of(
 
 
 def _node_data(
-    fn: Any, node_id: int, by_tensor: dict[int, list[str]], by_node: dict[Any, list[str]]
+    fn: Any,
+    node_id: int,
+    by_tensor: dict[int, list[str]],
+    by_node: dict[Any, list[tuple[str, torch.Tensor]]],
 ) -> tuple[Json, bool]:
     node: Json = {
         "id": node_id,
         "name": type(fn).__name__,
-        "tensors": by_node.get(fn, []),
+        "tensors": [name for name, _ in by_node.get(fn, [])],
+        "grads": {},  # of the tensors above that kept theirs (retain_grad)
         "leaf": None,
         "saved": [],
     }
+    for name, t in by_node.get(fn, []):
+        grad = _retained_grad(t)
+        if grad is not None:
+            node["grads"][name] = _tensor_data(grad)
     variable = getattr(fn, "variable", None)
     if isinstance(variable, torch.Tensor):  # AccumulateGrad: the leaf it accumulates into
         node["leaf"] = {
@@ -699,6 +710,11 @@ def _node_data(
                 {"name": attr.removeprefix("_saved_"), "shape": [int(d) for d in saved.shape]}
             )
     return node, freed
+
+
+def _retained_grad(t: torch.Tensor) -> torch.Tensor | None:
+    # Reading .grad of a non-leaf that did not retain it only warns; do not.
+    return t.grad if (t.is_leaf or t.retains_grad) else None
 
 
 def _no_graph_message(label: str, t: torch.Tensor) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import warnings
 from typing import Any
 
 import pytest
@@ -285,6 +286,26 @@ def test_graph_after_backward_carries_the_leaf_gradients() -> None:
     assert leaf_node.leaf is not None and leaf_node.leaf.grad is not None
     assert leaf_node.leaf.grad.values == pytest.approx([2.0, 4.0, 6.0])
     assert graph.freed  # backward() freed what PowBackward0 saved
+
+
+def test_retained_gradients_of_intermediate_tensors_are_shown() -> None:
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    hidden = x * 3
+    hidden.retain_grad()
+    other = hidden + 1  # did not retain its grad: reading it would only warn
+    loss = (other * hidden).sum()
+    loss.backward()
+    ns = namespace(x=x, hidden=hidden, other=other, loss=loss)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "The .grad attribute of a non-leaf Tensor..."
+        graph = GraphResult.from_json(run_instruments(ns, {"graph": "loss"})["graph"])
+    by_name = {name: node for node in graph.nodes for name in node.tensors}
+    assert by_name["hidden"].grads["hidden"].values == pytest.approx((2 * hidden + 1).tolist())
+    assert by_name["other"].grads == {}
+    assert graph.grad is None  # loss did not retain its gradient
+
+    own = run_instruments(ns, {"graph": "hidden"})["graph"]
+    assert own["grad"]["values"] == pytest.approx((2 * hidden + 1).tolist())
 
 
 def test_big_gradients_are_summarised_and_parameters_named_through_the_model() -> None:
