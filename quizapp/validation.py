@@ -79,8 +79,21 @@ def problem_line(problem: Problem) -> str:
 
 
 def seeds_for(question: Question, per_param_question: int) -> list[int]:
-    """Seeds to validate: 0 alone without params; 0..n-1 with params (deterministic runs)."""
-    return list(range(max(1, per_param_question))) if question.has_params else [0]
+    """Seeds to validate: 0 alone without params; with params, the first seeds from 0 up that
+    give `per_param_question` different variants (deterministic, so reruns run the same)."""
+    if not question.has_params:
+        return [0]
+    wanted = max(1, per_param_question)
+    seeds: list[int] = []
+    seen: set[str] = set()
+    for seed in range(wanted * 20):
+        key = repr(sorted(draw_variant(question, seed).params.items()))
+        if key not in seen:
+            seen.add(key)
+            seeds.append(seed)
+            if len(seeds) == wanted:
+                break
+    return seeds
 
 
 def validate_bank(
@@ -101,7 +114,12 @@ def validate_bank(
     def work(index: int) -> None:
         nonlocal done
         q = questions[index]
-        outcome = _validate_question(grader, q, seeds_for(q, seeds_per_param_question))
+        try:
+            outcome = _validate_question(grader, q, seeds_for(q, seeds_per_param_question))
+        except Exception as exc:  # a bug here must not hide the other questions' problems
+            found = _Collector(q)
+            found.add("", f"validation itself failed: {type(exc).__name__}: {exc}")
+            outcome = _Outcome(problems=found.problems)
         with lock:
             outcomes[index] = outcome
             done += 1

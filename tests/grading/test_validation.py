@@ -177,3 +177,29 @@ def test_unmet_requires_is_skipped_not_failed(tmp_path: Path, runner: object) ->
     report = validate_bank(load_bank([tmp_path]), LiveGrader(runner))  # type: ignore[arg-type]
     assert report.ok
     assert [qid for qid, _ in report.skipped] == ["needs.old-torch"]
+
+
+def test_param_questions_are_validated_on_distinct_variants(fixture_bank: Bank) -> None:
+    from quizapp.bank import draw_variant
+    from quizapp.validation import seeds_for
+
+    question = fixture_bank.get("fixture.matmul-shape")  # 3 x 3 = 9 possible variants
+    seeds = seeds_for(question, 5)
+    assert len(seeds) == 5
+    params = {repr(sorted(draw_variant(question, s).params.items())) for s in seeds}
+    assert len(params) == 5
+    assert seeds_for(question, 50) == seeds_for(question, 50)  # deterministic
+    assert len(seeds_for(question, 50)) == 9  # no more variants than there are
+    assert seeds_for(fixture_bank.get("fixture.linear-shape"), 5) == [0]
+
+
+def test_a_failure_inside_validation_is_reported_not_raised(fixture_bank: Bank) -> None:
+    class BrokenRunner:
+        def run(self, request: object, *, cancel: object = None) -> object:
+            raise RuntimeError("socket closed")
+
+    report = validate_bank(fixture_bank, LiveGrader(BrokenRunner()))  # type: ignore[arg-type]
+    failed = {p.question_id for p in report.problems if "validation itself failed" in p.message}
+    assert "fixture.linear-shape" in failed and "fixture.write-relu" in failed
+    assert "fixture.why-zero-grad" not in failed  # recall runs nothing
+    assert all("socket closed" in p.message for p in report.problems)
