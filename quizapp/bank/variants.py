@@ -19,7 +19,6 @@ from quizapp.bank.models import Question, RangeParam
 SEED_LIMIT = 2**31
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_MAX_DECIMALS = 12
 
 
 def new_seed() -> int:
@@ -32,26 +31,24 @@ def _rng(question_id: str, seed: int, stream: str) -> random.Random:
     return random.Random(f"{question_id}:{seed}:{stream}")
 
 
-def _decimals(number: float | int) -> int:
-    exponent = Decimal(repr(number)).as_tuple().exponent
-    return min(max(-exponent, 0), _MAX_DECIMALS) if isinstance(exponent, int) else 0
+def _exact(number: float | int) -> Decimal:
+    # The number as the author wrote it (0.1 is 0.1, not 0.1000000000000000055...).
+    return Decimal(repr(number))
 
 
 def grid_size(spec: RangeParam) -> int:
     """How many values min, min+step, ... <= max holds."""
     if spec.is_int:
         return (int(spec.max) - int(spec.min)) // int(spec.step) + 1
-    # A small slack so that 0.5 + 3 * 0.5 == 2.0 counts despite binary rounding.
-    return int((spec.max - spec.min) / spec.step + 1e-9) + 1
+    return int((_exact(spec.max) - _exact(spec.min)) // _exact(spec.step)) + 1
 
 
 def grid_value(spec: RangeParam, index: int) -> int | float:
-    """The index-th grid value; floats rounded so that 0.5 + 0.1 * k prints as 0.6, 0.7, ..."""
+    """The index-th grid value. Float grids are computed in decimal, so that 0.5 + 0.1 * k is
+    exactly 0.6, 0.7, ... and prints that way."""
     if spec.is_int:
         return int(spec.min) + index * int(spec.step)
-    decimals = max(_decimals(spec.min), _decimals(spec.step))
-    value = round(spec.min + index * spec.step, decimals)
-    return min(value, float(spec.max))
+    return float(_exact(spec.min) + index * _exact(spec.step))
 
 
 def grid(spec: RangeParam) -> list[int | float]:

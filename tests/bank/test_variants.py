@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quizapp.bank import Question, Variant, draw_variant, new_seed, params_as_code, substitute
@@ -35,6 +35,7 @@ CHOICE = question(
 )
 
 
+@settings(deadline=None)
 @given(seeds, ids)
 def test_same_question_and_seed_give_the_same_variant(seed: int, qid: str) -> None:
     q = CHOICE.model_copy(update={"id": qid})
@@ -86,6 +87,7 @@ def test_adding_a_param_keeps_the_others() -> None:
         assert draw_variant(more, seed).params["n"] == draw_variant(CHOICE, seed).params["n"]
 
 
+@settings(deadline=None)
 @given(seeds)
 def test_options_are_a_permutation_with_letters(seed: int) -> None:
     variant = draw_variant(CHOICE, seed)
@@ -114,12 +116,13 @@ int_ranges = st.tuples(st.integers(-1000, 1000), st.integers(0, 1000), st.intege
     lambda t: RangeParam(min=t[0], max=t[0] + t[1], step=t[2])
 )
 float_ranges = st.tuples(
-    st.decimals(-100, 100, places=2),
-    st.decimals(0, 50, places=2),
-    st.decimals("0.01", 10, places=2),
+    st.decimals(-100, 100, places=4),
+    st.decimals(0, 50, places=4),
+    st.decimals("0.0001", 10, places=4),
 ).map(lambda t: RangeParam(min=float(t[0]), max=float(t[0] + t[1]), step=float(t[2])))
 
 
+@settings(deadline=None)
 @given(int_ranges, seeds)
 def test_int_grid_membership(spec: RangeParam, seed: int) -> None:
     q = question(params={"n": spec.model_dump()}, answer="x")
@@ -129,6 +132,7 @@ def test_int_grid_membership(spec: RangeParam, seed: int) -> None:
     assert (value - spec.min) % spec.step == 0
 
 
+@settings(deadline=None)
 @given(float_ranges, seeds)
 def test_float_grid_membership(spec: RangeParam, seed: int) -> None:
     q = question(params={"x": spec.model_dump()}, answer="x")
@@ -138,16 +142,19 @@ def test_float_grid_membership(spec: RangeParam, seed: int) -> None:
     steps = (Decimal(repr(value)) - Decimal(repr(spec.min))) / Decimal(repr(spec.step))
     assert steps == steps.to_integral_value()
     # Prints cleanly: no 0.30000000000000004.
-    assert len(repr(value).partition(".")[2]) <= 2
+    assert len(repr(value).partition(".")[2]) <= 4
 
 
+@settings(deadline=None)
 @given(float_ranges)
 def test_grid_ends_at_or_below_max(spec: RangeParam) -> None:
-    values = grid(spec)
-    assert len(values) == grid_size(spec) >= 1
-    assert values == sorted(values)
-    assert values[0] == spec.min and values[-1] <= spec.max
-    assert values[-1] + spec.step > spec.max + 1e-9
+    size = grid_size(spec)
+    first, last = grid_value(spec, 0), grid_value(spec, size - 1)
+    assert size >= 1
+    assert first == spec.min and last <= spec.max
+    assert last + spec.step > spec.max + 1e-9  # nothing left out at the top
+    if size > 1:
+        assert grid_value(spec, 1) > first
 
 
 def test_grids_print_cleanly() -> None:
@@ -160,6 +167,10 @@ def test_grids_print_cleanly() -> None:
     # A huge grid is never materialised to draw from it.
     huge = RangeParam(min=0, max=10**12, step=1)
     assert grid_size(huge) == 10**12 + 1 and grid_value(huge, 5) == 5
+    fine = RangeParam(min=0.0, max=1000.0, step=0.001)
+    assert grid_size(fine) == 1_000_001 and grid_value(fine, 1_000_000) == 1000.0
+    assert grid_value(fine, 300) == 0.3
+    assert grid(RangeParam(min=0.1, max=0.35, step=0.1)) == [0.1, 0.2, 0.3]
 
 
 def test_list_param_draws_an_element_as_is() -> None:
@@ -178,6 +189,7 @@ def test_substitute() -> None:
     assert substitute("no placeholders", {}) == "no placeholders"
 
 
+@settings(deadline=None)
 @given(
     st.dictionaries(
         st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(
