@@ -102,10 +102,6 @@ class QuestionFailed(Exception):
         self.result = result
         self.unmet = unmet  # a `requires` the runner cannot meet: skipped, not broken
 
-    @property
-    def timed_out(self) -> bool:
-        return self.result is not None and self.result.status is RunStatus.TIMEOUT
-
 
 class LiveGrader:
     """Grades answers by running questions in `runner`. Thread-safe; share one per runner."""
@@ -123,20 +119,20 @@ class LiveGrader:
         q = variant.question
         if q.kind in (Kind.CODE, Kind.RECALL):
             return Truth(kind=q.kind, value=None)
+        if self.cache_size <= 0:
+            return self._compute_truth(variant, cancel)
         key = (q.id, q.content_hash(), variant.seed)
-        if self.cache_size > 0:
-            with self._lock:
-                cached = self._cache.get(key)
-                if cached is not None:
-                    self._cache.move_to_end(key)
-                    return cached
-        truth = self._compute_truth(variant, cancel)
-        if self.cache_size > 0:
-            with self._lock:
-                self._cache[key] = truth
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
                 self._cache.move_to_end(key)
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+                return cached
+        truth = self._compute_truth(variant, cancel)
+        with self._lock:
+            self._cache[key] = truth
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
         return truth
 
     def clear_cache(self) -> None:
