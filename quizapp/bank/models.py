@@ -60,9 +60,9 @@ class RangeParam(_Strict):
     @model_validator(mode="after")
     def _check(self) -> RangeParam:
         if self.step <= 0:
-            raise ValueError("step must be > 0")
+            raise ValueError(f"step must be > 0 (got {self.step}): the grid is min, min+step, ...")
         if self.max < self.min:
-            raise ValueError("max must be >= min")
+            raise ValueError(f"max must be >= min (got min {self.min}, max {self.max})")
         return self
 
     @property
