@@ -111,6 +111,8 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         if str(mode).lower() not in ("wal", "memory"):
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # 32 MiB of page cache (default 2 MiB): a year of stats reads a few MB of index.
+        cursor.execute("PRAGMA cache_size = -32768")
     finally:
         cursor.close()
 

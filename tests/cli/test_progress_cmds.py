@@ -1,0 +1,154 @@
+"""`quizapp users|stats|export|import|reset`: output, confirmations, and clear errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from quizapp.bank.models import Question
+from quizapp.cli import cli
+from quizapp.grading.types import GradeResult, GradeStatus
+from quizapp.progress import ProgressService
+from quizapp.store import open_store
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delenv("QUIZAPP_DB", raising=False)
+    monkeypatch.setenv("QUIZAPP_BANK", str(tmp_path / "no-bank"))  # stats fall back to the log
+    return str(tmp_path / "cli.sqlite3")
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def _practise(db: str, user: str = "ann", n: int = 6) -> None:
+    service = ProgressService(open_store(db))
+    if user not in [u.name for u in service.list_users()]:
+        service.add_user(user)
+    for i in range(n):
+        q = Question(id=f"shapes.q{i % 3}", kind="shape", topic="shapes", prompt="p", answer="(1,)")
+        status = GradeStatus.CORRECT if i % 2 else GradeStatus.INCORRECT
+        r = GradeResult(question_id=q.id, seed=i, status=status, given="(1,)")
+        service.record_attempt(user, q, r, answer="(1,)", latency_s=2.0 + i, hints_used=0)
+    service.close()
+
+
+def test_users_add_list_rename_remove(db: str) -> None:
+    assert run("users", "--db", db) == (
+        0,
+        "No profiles yet. Create one with: quizapp users add NAME\n",
+    )
+    assert run("users", "add", "ann", "--db", db)[0] == 0
+    assert run("--db", db, "users", "add", "bob")[0] == 0  # --db before the command works too
+    code, out = run("users", "--db", db)
+    assert code == 0 and "ann" in out and "bob" in out
+    code, out = run("users", "--db", db, "add", "ann")
+    assert code == 2 and "'ann' already exists" in out
+    assert run("users", "rename", "bob", "rob", "--db", db)[0] == 0
+    code, out = run("users", "remove", "rob", "--db", db, input="n\n")
+    assert code == 1 and "Aborted" in out
+    assert run("users", "remove", "rob", "--yes", "--db", db) == (
+        0,
+        "Removed profile 'rob' (0 attempt(s) deleted).\n",
+    )
+    code, out = run("users", "--json", "--db", db)
+    assert [u["name"] for u in json.loads(out)] == ["ann"]
+
+
+def test_stats_json_and_rich(db: str) -> None:
+    _practise(db)
+    code, out = run("stats", "--json", "--db", db)
+    assert code == 0
+    data = json.loads(out)
+    assert data["user"] == "ann" and data["totals"]["attempts"] == 6
+    assert len(data["activity"]) == 365 and data["topics"][0]["topic"] == "shapes"
+    code, out = run("stats", "--db", db)
+    assert code == 0
+    assert "6 attempts, 50% right" in out and "Mon" in out and "■" in out and "Weakest" in out
+
+
+def test_user_must_be_named_when_there_are_several(db: str) -> None:
+    _practise(db, "ann", 1)
+    _practise(db, "bob", 1)
+    code, out = run("stats", "--db", db)
+    assert code == 2 and "several profiles exist (ann, bob)" in out and "--user" in out
+    assert run("stats", "--user", "bob", "--json", "--db", db)[0] == 0
+    code, out = run("stats", "--user", "zed", "--db", db)
+    assert code == 2 and "no profile named 'zed'" in out
+
+
+def test_export_then_import_round_trips(db: str, tmp_path: Path) -> None:
+    _practise(db)
+    out_file = tmp_path / "ann.json"
+    assert run("export", "--user", "ann", "-o", str(out_file), "--db", db)[0] == 0
+    code, stdout = run("export", "--db", db)
+    assert code == 0 and json.loads(stdout) == json.loads(out_file.read_text())
+    other = str(tmp_path / "other.sqlite3")
+    code, out = run("import", str(out_file), "--db", other)
+    assert code == 0 and "Created profile 'ann': 6 attempt(s) added" in out
+    code, again = run("export", "--db", other)
+    assert again == stdout
+    code, out = run("import", str(out_file), "--db", other)
+    assert code == 0 and "0 attempt(s) added, 6 already present" in out
+
+
+def test_import_refuses_bad_files(db: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    code, out = run("import", str(bad), "--db", db)
+    assert code == 2 and "is not JSON" in out
+    bad.write_text('{"hello": 1}')
+    code, out = run("import", str(bad), "--db", db)
+    assert code == 2 and "not a quizapp progress export" in out
+
+
+def test_reset_asks_then_resets(db: str) -> None:
+    _practise(db)
+    code, out = run("reset", "--topic", "shapes", "--db", db, input="n\n")
+    assert code == 1
+    code, out = run("reset", "--question", "shapes.q0", "--db", db, input="y\n")
+    assert code == 0 and "Reset 1 card(s)" in out
+    code, out = run("reset", "--yes", "--db", db)
+    assert code == 0 and "Reset 2 card(s)" in out
+    code, out = run("reset", "--yes", "--db", db)
+    assert code == 0 and "Nothing to reset" in out
+    code, out = run("reset", "--question", "a", "--topic", "b", "--db", db)
+    assert code == 2
+
+
+def test_bad_db_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    garbage = tmp_path / "thesis.sqlite3"
+    garbage.write_bytes(b"my thesis" * 100)
+    code, out = run("users", "--db", str(garbage))
+    assert code == 2 and "not a SQLite database" in out and "Traceback" not in out
+    assert garbage.read_bytes() == b"my thesis" * 100
+    code, out = run("stats", "--db", "mysql://x/y")
+    assert code == 2 and "unsupported database 'mysql'" in out
+
+
+def test_progress_commands_do_not_import_torch(db: str) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from quizapp.cli import cli; "
+        f"r = CliRunner().invoke(cli, ['stats', '--json', '--db', {db!r}]); "
+        "print('torch' in sys.modules, r.exit_code)"
+    )
+    _practise(db, n=1)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "0"]
+
+
+def test_utc_now_is_used(db: str) -> None:
+    _practise(db, n=1)
+    _, out = run("users", "--json", "--db", db)
+    created = datetime.fromisoformat(json.loads(out)[0]["created_at"])
+    assert created.tzinfo is not None and abs(datetime.now(UTC) - created).total_seconds() < 600
