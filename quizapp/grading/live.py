@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from quizapp.bank.models import Kind, Question, Requires
+from quizapp.grading.answers import read_answer
 from quizapp.grading.compare import (
     Comparison,
     TruthTypeError,
@@ -35,14 +36,13 @@ from quizapp.grading.compare import (
     compare_shape,
     compare_value,
     display_array,
-    display_parsed,
     display_shape,
     normalise_output,
     truth_array,
     truth_choice,
     truth_shape,
 )
-from quizapp.grading.parse import LETTERS, AnswerParseError, parse_choice, parse_shape, parse_value
+from quizapp.grading.parse import LETTERS, AnswerParseError
 from quizapp.grading.requirements import unmet_requirement
 from quizapp.grading.types import GradeResult, GradeStatus
 from quizapp.runner.protocol import RunRequest, RunResult, RunStatus, Step
@@ -219,20 +219,11 @@ class LiveGrader:
         if q.kind is Kind.CODE:
             return self._grade_code(base, variant, cancel)
 
-        parsed: Any = None
-        given_display = answer.strip()
         try:
-            if q.kind is Kind.SHAPE:
-                parsed = parse_shape(answer)
-                given_display = display_shape(parsed)
-            elif q.kind is Kind.VALUE:
-                parsed = parse_value(answer)
-                given_display = display_parsed(parsed)
-            elif q.kind is Kind.CHOICE:
-                parsed = parse_choice(answer, variant.options or ())
-                given_display = f"{LETTERS[parsed]}) {(variant.options or ())[parsed]}"
+            read = read_answer(q.kind, answer, variant.options)
         except AnswerParseError as exc:
             return base.result(GradeStatus.INVALID, feedback=str(exc))
+        parsed, given_display = read.parsed, read.display
 
         try:
             truth = self.truth(variant, cancel=cancel)
