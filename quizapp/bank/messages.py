@@ -118,6 +118,10 @@ def explain(error: Mapping[str, Any], loc: Sequence[str | int]) -> str:
         )
     if kind == "string_type":
         text = f"should be text, got {describe(value)}"
+        if isinstance(value, bool):
+            return text + (
+                '; YAML reads yes/no/true/false/on/off as booleans, so quote the text: "yes"'
+            )
         if top in CODE_FIELDS and len(loc) == 1 and value is not None:
             text += f'; Python code is written as text, so quote it: {top}: "{value}"'
         return text

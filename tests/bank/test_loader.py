@@ -407,6 +407,19 @@ def test_yaml_anchors_and_merge_keys(load_text: LoadText) -> None:
     assert [q.answer for q in questions] == ["x.shape", "x.T.shape"]
 
 
+def test_unquoted_yes_no_options(load_text: LoadText) -> None:
+    _, problems = load_text(
+        """
+        format: 1
+        topic: t
+        questions:
+          - {id: t.q, kind: choice, prompt: p, answer: "'yes'", options: [yes, no]}
+        """
+    )
+    problem = one_problem(problems, "got the boolean true; YAML reads yes/no")
+    assert problem.field == "options[0]"
+
+
 def test_blank_prompt_and_topic(load_text: LoadText) -> None:
     _, problems = load_text(
         """
