@@ -90,19 +90,12 @@ def truth_shape(encoded: Any) -> tuple[int, ...]:
     )
 
 
-_BARE_TENSOR_KEYS = frozenset({"shape", "dtype", "values", "summary"})
-
-
 def _is_tensor(encoded: Any) -> bool:
-    """A tensor is `{"__tensor__": info}`; a bare `info` dict is accepted too (a plain dict from
-    the code would be `{"__dict__": ...}`, so the two cannot be confused)."""
-    if not isinstance(encoded, dict):
-        return False
-    return "__tensor__" in encoded or encoded.keys() >= _BARE_TENSOR_KEYS
+    return isinstance(encoded, dict) and "__tensor__" in encoded
 
 
 def _tensor_info(encoded: dict[str, Any]) -> dict[str, Any]:
-    info: dict[str, Any] = encoded.get("__tensor__", encoded)
+    info: dict[str, Any] = encoded["__tensor__"]
     return info
 
 

@@ -208,11 +208,3 @@ def test_output_mismatch_names_the_line() -> None:
     assert not result.correct and result.feedback == "line 2 is 'B', expected 'b'"
     assert "2 line(s) given; the output has 3" in compare_output("a\nb", truth).feedback
     assert not compare_output("  a\nb\nc", truth).correct  # leading spaces do count
-
-
-def test_bare_tensor_info_is_read_as_a_tensor() -> None:
-    bare = tensor([1.0, 2.0], [2])["__tensor__"]
-    assert check("[1, 2]", bare)[0]
-    assert display_encoded(bare) == "tensor([1.0, 2.0])"
-    with pytest.raises(TruthTypeError, match=r"`\.shape`"):
-        truth_shape(bare)
