@@ -284,15 +284,18 @@ class _FileReader:
         return first + line_within - 1
 
 
-def _yaml_files(folder: Path) -> list[Path]:
+def _visible(folder: Path, pattern: str) -> list[Path]:
     found = []
-    for path in sorted(folder.rglob(f"*{SUFFIX}")):
-        relative = path.relative_to(folder).parts
-        if any(part.startswith(".") for part in relative):
+    for path in sorted(folder.rglob(pattern)):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue  # .git, editor backups and the like
         if path.is_file():
             found.append(path)
     return found
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return _visible(folder, f"*{SUFFIX}")
 
 
 def load_bank(paths: Sequence[Path]) -> Bank:
@@ -307,6 +310,10 @@ def load_bank(paths: Sequence[Path]) -> Bank:
     for root in bank.dirs:
         if root.is_dir():
             files = _yaml_files(root)
+            bank.problems.extend(
+                Problem(f"not loaded: question files end in {SUFFIX}; rename it to load it", path)
+                for path in _visible(root, "*.yml")
+            )
             if not files:
                 bank.problems.append(Problem(f"no question files (*{SUFFIX}) in this folder", root))
         elif root.is_file():

@@ -516,6 +516,16 @@ def test_load_bank_path_problems(tmp_path: Path) -> None:
     assert str(bank.problems[0]) == f"{tmp_path / 'nope'}: no such file or folder"
 
 
+def test_a_yml_file_is_pointed_out(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", shape_file("a.one"))
+    write(tmp_path / "b.yml", shape_file("b.one"))
+    bank = load_bank([tmp_path])
+    assert list(bank.questions) == ["a.one"]
+    [problem] = bank.problems
+    assert problem.file == tmp_path / "b.yml"
+    assert "question files end in .yaml" in problem.message
+
+
 def test_the_same_file_twice_is_read_once(tmp_path: Path) -> None:
     path = write(tmp_path / "a.yaml", shape_file("a.one"))
     bank = load_bank([tmp_path, path])
