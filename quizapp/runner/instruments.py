@@ -19,11 +19,18 @@ RNG state is restored. Nothing here raises: a failure becomes `{"error": ...}` o
 from __future__ import annotations
 
 import copy
+import io
 import math
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import (
+    AbstractContextManager,
+    contextmanager,
+    nullcontext,
+    redirect_stderr,
+    redirect_stdout,
+)
 from itertools import islice
 from typing import Any
 
@@ -58,24 +65,33 @@ Json = dict[str, Any]
 def run_instruments(namespace: dict[str, Any], spec: dict[str, Any]) -> Json:
     """Run the requested instruments; see the module docstring. Never raises."""
     result: Json = {"trace": None, "graph": None, "modes": None, "notes": [], "unresolved": []}
-    notes: list[str] = result["notes"]
     if not isinstance(spec, dict):
-        notes.append(f"instruments: expected a dict of requests, got {type(spec).__name__}")
+        result["notes"].append(
+            f"instruments: expected a dict of requests, got {type(spec).__name__}"
+        )
         return result
-    sections: dict[str, Callable[[dict[str, Any], Any, dict[str, Any], list[str]], Json | None]]
-    sections = {"trace": _trace_section, "graph": _graph_section, "modes": _modes_section}
-    for key, section in sections.items():
-        request = spec.get(key)
-        if request is None:
-            continue
-        try:
-            result[key] = section(namespace, request, spec, notes)
-        except _Unresolved as why:
-            if not why.quiet:
-                result["unresolved"].append(str(why))
-        except Exception as exc:  # the instruments explain; they must never fail the run
-            result[key] = {"error": _describe_error(exc)}
+    # The forwards rerun the user's code: what it prints is not part of the run's output.
+    with redirect_stdout(_DISCARD), redirect_stderr(_DISCARD):
+        for key, section in _SECTIONS.items():
+            request = spec.get(key)
+            if request is None:
+                continue
+            try:
+                result[key] = section(namespace, request, spec, result["notes"])
+            except _Unresolved as why:
+                if not why.quiet:
+                    result["unresolved"].append(str(why))
+            except Exception as exc:  # the instruments explain; they must never fail the run
+                result[key] = {"error": _describe_error(exc)}
     return result
+
+
+class _Discard(io.TextIOBase):
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+_DISCARD = _Discard()
 
 
 # ---------------------------------------------------------------------------------- recording
@@ -407,6 +423,11 @@ def _trace_section(
     namespace: dict[str, Any], request: Any, spec: dict[str, Any], notes: list[str]
 ) -> Json | None:
     model_name, model, input_name, value = _resolve_model_input(namespace, request, "trace")
+    if isinstance(model, torch.jit.ScriptModule):
+        raise ValueError(
+            f"trace: `{model_name}` is a TorchScript module, which takes no hooks; "
+            "trace the module it was scripted from"
+        )
     clone, restore = _scratch_copy(model)
     if restore is not _nothing:
         notes.append(f"trace: `{model_name}` could not be copied; it ran in place and was restored")
@@ -875,7 +896,17 @@ def _add_differences(runs: list[Json]) -> None:
             if other is run or run["_output"] is None or other["_output"] is None:
                 continue
             a, b = run["_output"], other["_output"]
-            if a.shape != b.shape or a.is_complex() or b.is_complex():
-                run["diff"][other["mode"]] = None
-            else:
-                run["diff"][other["mode"]] = _max_abs_diff(a, b)
+            try:
+                comparable = a.shape == b.shape and not (a.is_complex() or b.is_complex())
+                diff = _max_abs_diff(a, b) if comparable else None
+            except Exception:  # meta or exotic tensors: not comparable
+                diff = None
+            run["diff"][other["mode"]] = diff
+
+
+_Section = Callable[[dict[str, Any], Any, dict[str, Any], list[str]], Json | None]
+_SECTIONS: dict[str, _Section] = {
+    "trace": _trace_section,
+    "graph": _graph_section,
+    "modes": _modes_section,
+}

@@ -583,6 +583,34 @@ def test_bad_requests_become_errors_never_exceptions() -> None:
     assert run_instruments(ns, "trace")["notes"]  # type: ignore[arg-type]
 
 
+def test_what_the_reruns_print_is_not_output(capsys: pytest.CaptureFixture[str]) -> None:
+    class Loud(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.drop = nn.Dropout(0.5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            print("forward!")
+            return self.drop(x)
+
+    ns = namespace(model=Loud(), x=torch.ones(2, 2))
+    result = run_instruments(ns, {"trace": "auto", "modes": "auto"})
+    assert result["trace"]["error"] is None and len(result["modes"]["runs"]) == 5
+    assert capsys.readouterr().out == ""
+
+
+def test_unsupported_models_say_so() -> None:
+    scripted = torch.jit.script(nn.Linear(3, 3))
+    ns = namespace(m=scripted, x=torch.randn(2, 3))
+    result = run_instruments(ns, {"trace": {"model": "m", "input": "x"}})
+    assert "TorchScript" in result["trace"]["error"]
+
+    meta = namespace(m=nn.Dropout(0.5), x=torch.empty(2, 3, device="meta"))
+    modes = run_instruments(meta, {"modes": "auto"})["modes"]
+    assert all(run["error"] is None for run in modes["runs"])
+    assert modes["runs"][0]["diff"]["eval"] is None  # meta tensors hold no values
+
+
 # ------------------------------------------------------------------------ whole round trip
 
 
