@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quizapp.bank.models import Tolerance
 from quizapp.grading.compare import (
@@ -208,3 +211,31 @@ def test_output_mismatch_names_the_line() -> None:
     assert not result.correct and result.feedback == "line 2 is 'B', expected 'b'"
     assert "2 line(s) given; the output has 3" in compare_output("a\nb", truth).feedback
     assert not compare_output("  a\nb\nc", truth).correct  # leading spaces do count
+
+
+def _nested(shape: list[int], elements: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    if not shape:
+        return elements
+    return st.lists(_nested(shape[1:], elements), min_size=shape[0], max_size=shape[0])
+
+
+_DTYPES = {
+    "float32": st.floats(allow_nan=True, allow_infinity=True, width=32),
+    "int64": st.integers(-(2**40), 2**40),
+    "bool": st.booleans(),
+}
+
+
+@given(
+    st.sampled_from(sorted(_DTYPES)).flatmap(
+        lambda dtype: st.lists(st.integers(1, 3), max_size=3).flatmap(
+            lambda shape: st.tuples(st.just(dtype), st.just(shape), _nested(shape, _DTYPES[dtype]))
+        )
+    )
+)
+def test_a_displayed_truth_reads_back_as_correct(case: tuple[str, list[int], Any]) -> None:
+    """What the user is shown as the answer, typed back, is always graded correct."""
+    dtype, shape, values = case
+    truth = truth_array(tensor(values, shape, dtype))
+    shown = display_array(truth)
+    assert compare_value(parse_value(shown), truth).correct, shown
