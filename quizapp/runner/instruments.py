@@ -11,9 +11,15 @@ returns plain JSON-able data (the parent turns it into tables and trees, see qui
 - modes: the same forward under train/eval and no_grad/inference_mode, with output differences
   and what each did to the BatchNorm running statistics.
 
+"auto" requests are resolved from the namespace (docs/explain.md); `record_calls`, wrapped
+around the steps by the child, remembers what each model was called with so that an unnamed
+input (`model(torch.randn(5, 4))`) can be replayed. An ambiguous auto goes to "unresolved" (for
+question authors); an auto with nothing to explain is simply null.
+
 The user's objects are never changed: forwards run on deep copies (or, where a model cannot be
-copied, on the model with its state saved and restored), hooks are always removed, and the global
-RNG state is restored. Nothing here raises: a failure becomes `{"error": ...}` or a note.
+copied, on the model with its state saved and restored), hooks are always removed, inputs are
+copied, the global RNG state is restored, and what the reruns print is discarded. Nothing here
+raises: a failure becomes `{"error": ...}` or a note.
 """
 
 from __future__ import annotations
