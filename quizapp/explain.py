@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from rich.console import Group, RenderableType
+from rich.console import Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -485,7 +485,7 @@ def render_trace(trace: TraceResult | InstrumentFailure | None) -> RenderableTyp
         ),
         expand=False,
     )
-    for header, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("#", "right"),
         ("module", "left"),
         ("type", "left"),
@@ -495,8 +495,9 @@ def render_trace(trace: TraceResult | InstrumentFailure | None) -> RenderableTyp
         ("mean", "right"),
         ("std", "right"),
         ("zeros", "right"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    )
+    for header, justify in columns:
+        table.add_column(header, justify=justify)
     for row in trace.rows:
         name = row.name or trace.model
         if row.call:
@@ -508,7 +509,7 @@ def render_trace(trace: TraceResult | InstrumentFailure | None) -> RenderableTyp
             Text("  " * row.depth + name),
             Text(row.type),
             format_shapes(row.input_shapes),
-            "✗ raised" if row.status in ("error", "raised") else format_shapes(row.output_shapes),
+            _output_cell(row),
             _params_cell(row),
             format_number(row.mean),
             format_number(row.std),
@@ -518,6 +519,14 @@ def render_trace(trace: TraceResult | InstrumentFailure | None) -> RenderableTyp
     if trace.error is None:
         return table
     return Group(table, _trace_error(trace))
+
+
+def _output_cell(row: TraceRow) -> str:
+    if row.status in ("error", "raised"):
+        return "✗ raised"
+    if row.status == "caught":
+        return "✗ raised (caught)"
+    return format_shapes(row.output_shapes)
 
 
 def format_percent(value: float | None) -> str:
@@ -537,9 +546,13 @@ def _params_cell(row: TraceRow) -> Text:
 def _trace_error(trace: TraceResult) -> Text:
     error = trace.error
     assert error is not None
+    text = Text("✗ ", style="bold red")
+    if error.module is None:  # it failed outside every module's forward
+        text.append(f"{trace.model}({trace.input}) failed: ", style="bold red")
+        text.append(error.message)
+        return text
     where = trace.model if not error.module else f"{trace.model}.{error.module}"
     call = f", call {error.call + 1}" if error.call else ""
-    text = Text("✗ ", style="bold red")
     text.append(f"{where} ({error.module_type}{call}) raised: ", style="bold red")
     text.append(error.message)
     text.append(f"\n  its input: {format_shapes(error.input_shapes)}", style="red")

@@ -312,6 +312,19 @@ def test_failed_trace_names_the_module_and_its_input() -> None:
     assert "its input: (5, 4)" in text
 
 
+def test_caught_exceptions_and_failures_outside_modules() -> None:
+    caught = {**TRACE, "rows": [row(0, "", "Net", 0), row(1, "bad", "Linear", 1, status="caught")]}
+    text = text_of(render_trace(TraceResult.from_json(caught)))
+    assert "✗ raised (caught)" in text
+    outside = {
+        **FAILED_TRACE,
+        "rows": [],
+        "error": {**FAILED_TRACE["error"], "module": None, "module_type": None, "call": None},
+    }
+    text = text_of(render_trace(TraceResult.from_json(outside)))
+    assert "model(x) failed: RuntimeError" in text and "its input" not in text
+
+
 def test_graph_tree_from_output_to_leaves() -> None:
     rendered = render_graph(GraphResult.from_json(GRAPH))
     assert isinstance(rendered, Tree)
