@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from rich import box
 from rich.console import Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -25,6 +26,9 @@ from quizapp.runner.protocol import RunRequest, RunResult, RunStatus, Step
 Shape = tuple[int, ...]
 MAX_TREE_DEPTH = 40  # deeper chains (long RNN unrolls) are cut with a note
 SNIPPET_STEP = "snippet"
+# Shown as ≈0: float32 round-off (a BatchNorm output's mean, the gradient of a bias that a
+# BatchNorm cancels) rather than a value worth reading.
+TINY = 1e-6
 
 # ------------------------------------------------------------------------------ dataclasses
 
@@ -435,6 +439,8 @@ def format_number(value: float | None) -> str:
         return str(value)
     if value == 0:
         return "0"
+    if abs(value) < TINY:
+        return "≈0"
     return f"{value:.3g}"
 
 
@@ -478,6 +484,8 @@ def render_trace(trace: TraceResult | InstrumentFailure | None) -> RenderableTyp
         return _failure(trace)
     mode = "train" if trace.training else "eval"
     table = Table(
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
         title=Text(f"{trace.model}({trace.input}) in {mode} mode"),
         caption=Text(
             f"{trace.params_total:,} parameters; output {format_shapes(trace.output_shapes)}"
@@ -486,7 +494,6 @@ def render_trace(trace: TraceResult | InstrumentFailure | None) -> RenderableTyp
         expand=False,
     )
     columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("#", "right"),
         ("module", "left"),
         ("type", "left"),
         ("input", "left"),
@@ -505,7 +512,6 @@ def render_trace(trace: TraceResult | InstrumentFailure | None) -> RenderableTyp
         style = {"error": "bold red", "raised": "red", "caught": "yellow"}.get(row.status, "")
         zeros = format_percent(row.zeros)
         table.add_row(
-            str(row.index),
             Text("  " * row.depth + name),
             Text(row.type),
             format_shapes(row.input_shapes),
@@ -646,43 +652,48 @@ def _node_label(node: GraphNode) -> Text:
 
 
 def render_modes(modes: ModesResult | InstrumentFailure | None) -> RenderableType:
-    """One row per mode: the output, whether a graph was built, output differences, and what
-    the forward did to the running statistics."""
+    """One row per mode: the output, whether a graph was built, output differences, and
+    whether the running statistics moved; then what moved, module by module."""
     if modes is None:
         return _absent("train/eval comparison")
     if isinstance(modes, InstrumentFailure):
         return _failure(modes)
-    table = Table(title=Text(f"{modes.model}({modes.input}) by mode, seed {modes.seed}"))
-    table.add_column("mode")
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        title=Text(f"{modes.model}({modes.input}) by mode, seed {modes.seed}"),
+    )
+    table.add_column("mode", no_wrap=True)
     table.add_column("output")
-    table.add_column("graph")
-    table.add_column("Δ vs train", justify="right")
-    table.add_column("Δ vs eval", justify="right")
-    table.add_column("running stats")
+    table.add_column("grad_fn", min_width=14)
+    table.add_column("Δ train", justify="right")
+    table.add_column("Δ eval", justify="right")
+    if modes.norm_modules:
+        table.add_column("running stats")
     for run in modes.runs:
         if run.error:
-            table.add_row(Text(run.mode), Text(run.error, style="red"), "", "", "", "")
+            table.add_row(Text(run.mode), Text(run.error, style="red"))
             continue
         graph = Text(run.grad_fn or "none", style="cyan" if run.grad_fn else "dim")
         if run.is_inference:
-            graph.append(" (inference tensor)", style="dim")
-        table.add_row(
+            graph.append(" (inference)", style="dim")
+        cells: list[RenderableType] = [
             Text(run.mode),
             format_shapes(run.output_shapes),
             graph,
             _diff_cell(run, "train"),
             _diff_cell(run, "eval"),
-            _norm_cell(modes.model, run.norm_stats),
-        )
+        ]
+        if modes.norm_modules:
+            cells.append(_norm_cell(run.norm_stats))
+        table.add_row(*cells)
     parts: list[RenderableType] = [table]
     if modes.dropout:
         listed = ", ".join(
             f"{_qualified(modes.model, m)} ({t}, p={p:g})" for m, t, p in modes.dropout
         )
         parts.append(Text(f"Dropout: {listed}", style="dim"))
-    if modes.norm_modules:
-        listed = ", ".join(_qualified(modes.model, m) for m in modes.norm_modules)
-        parts.append(Text(f"Normalisation: {listed}", style="dim"))
+    parts.extend(_norm_details(modes))
     return Group(*parts)
 
 
@@ -699,24 +710,42 @@ def _qualified(model: str, module: str) -> str:
     return f"{model}.{module}" if module else model
 
 
-def _norm_cell(model: str, changes: Sequence[NormChange]) -> Text:
-    if not changes:
-        return Text("—", style="dim")
-    text = Text()
-    for i, change in enumerate(changes):
-        if i:
-            text.append("\n")
-        text.append(f"{_qualified(model, change.module)}: ")
-        if not change.changed:
-            text.append("unchanged", style="green")
-            continue
-        batches = f"n {change.num_batches_before}→{change.num_batches_after}, "
-        text.append(
-            f"{batches}mean Δ{format_number(change.mean_change)}, "
-            f"var Δ{format_number(change.var_change)}",
-            style="yellow",
+def _norm_cell(changes: Sequence[NormChange]) -> Text:
+    moved = sum(c.changed for c in changes)
+    if not moved:
+        return Text("unchanged", style="green")
+    return Text(
+        "updated" if moved == len(changes) else f"{moved}/{len(changes)} updated", style="yellow"
+    )
+
+
+def _norm_details(modes: ModesResult) -> list[Text]:
+    """For each normalisation module, what the first mode that moved its statistics did."""
+    lines: list[Text] = []
+    for name in modes.norm_modules:
+        change, mode = next(
+            (
+                (c, run.mode)
+                for run in modes.runs
+                for c in run.norm_stats
+                if c.module == name and c.changed
+            ),
+            (None, None),
         )
-    return text
+        label = _qualified(modes.model, name)
+        if change is None:
+            lines.append(Text(f"{label}: running statistics never changed", style="dim"))
+            continue
+        lines.append(
+            Text(
+                f"{label} ({change.type}) in {mode}: num_batches_tracked "
+                f"{change.num_batches_before}→{change.num_batches_after}, running_mean moved "
+                f"up to {format_number(change.mean_change)}, running_var up to "
+                f"{format_number(change.var_change)}",
+                style="dim",
+            )
+        )
+    return lines
 
 
 # ----------------------------------------------------------------------------------- whole

@@ -22,6 +22,7 @@ from quizapp.explain import (
     TraceResult,
     explain_snippet,
     explain_variant,
+    format_number,
     format_shape,
     format_values,
     instrument_spec,
@@ -353,12 +354,14 @@ def test_a_tensor_without_graph_says_why() -> None:
 def test_modes_table_shows_graphs_differences_and_running_stats() -> None:
     text = text_of(render_modes(ModesResult.from_json(MODES)))
     lines = text.splitlines()
-    train = next(line for line in lines if line.startswith("│ train "))
-    assert "AddmmBackward0" in train and "0.4" in train and "model.bn: n 0→1" in train
+    train = next(line for line in lines if line.strip().startswith("train "))
+    assert "AddmmBackward0" in train and "0.4" in train and "updated" in train
     no_grad = next(line for line in lines if "eval + no_grad" in line)
     assert "none" in no_grad and "unchanged" in no_grad
+    assert "model.bn (BatchNorm1d) in train: num_batches_tracked 0→1" in text
+    assert "running_mean moved up to 0.05, running_var up to 0.02" in text
     assert "Expected more than 1 value" in text
-    assert "model.drop (Dropout, p=0.5)" in text and "Normalisation: model.bn" in text
+    assert "model.drop (Dropout, p=0.5)" in text
     assert "seed 7" in text
 
 
@@ -381,6 +384,8 @@ def test_formatting_helpers() -> None:
     assert format_shape((2, 3)) == "(2, 3)"
     assert format_values([[1.0, 0.5], [True, 2]]) == "[[1, 0.5], [True, 2]]"
     assert format_values(list(range(10)), limit=3) == "[0, 1, 2, …]"
+    assert format_number(3.7e-9) == "≈0" and format_number(-2.5e-5) == "-2.5e-05"
+    assert format_number(float("nan")) == "nan" and format_number(None) == "—"
 
 
 def test_explain_does_not_import_torch() -> None:
