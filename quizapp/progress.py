@@ -47,7 +47,6 @@ from quizapp.stats import (
     Totals,
     WeakQuestion,
     accuracy,
-    median,
     streaks,
 )
 from quizapp.store import repository as repo
@@ -352,6 +351,9 @@ class ProgressService:
                 answered_day=day,
             )
             s.add(attempt)
+            repo.add_to_daily_totals(
+                s, uid, day=day, topic=question.topic, correct=result.correct, latency_s=latency_s
+            )
             if session_id is not None:
                 s.execute(
                     update(PracticeSession)
@@ -430,33 +432,24 @@ class ProgressService:
         with self.store.read() as conn:
             uid = repo.user_id(conn, user)
             per_day = conn.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
-            daily = conn.execute(repo.daily_topic_totals(uid)).all()
+            days = conn.execute(repo.totals_per_day(uid)).all()
+            by_topic = conn.execute(repo.totals_per_topic(uid)).all()
             cards = conn.execute(repo.cards_with_topics(uid)).all()
-            n_attempts = sum(int(r[2]) for r in daily)
+            n_attempts = sum(int(r[1]) for r in days)
             median_latency = self._median_latency(conn, uid, n_attempts)
             weak_cards = sorted(
                 (c for c in cards if c.reps > c.correct_count),
                 key=lambda c: (c.correct_count / c.reps, -c.lapses, c.question_id),
             )[:WEAKEST]
-            latencies: dict[str, list[float]] = defaultdict(list)
-            if weak_cards:
-                ids = [c.question_id for c in weak_cards]
-                for qid, lat in conn.execute(repo.latencies_for_questions(uid, ids)):
-                    latencies[qid].append(lat)
+            weak_latency = {
+                c.question_id: repo.median_latency(conn, uid, c.question_id) for c in weak_cards
+            }
 
-        # Attempts per day and per topic, from the one covering-index query.
-        per_day_rows: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-        per_topic: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        time_spent = 0.0
-        correct_total = 0
-        for raw_day, topic, n_raw, correct_raw, seconds in daily:
-            day, n, correct = repo.as_date(raw_day), int(n_raw), int(correct_raw)
-            per_day_rows[day][0] += n
-            per_day_rows[day][1] += correct
-            per_topic[topic][0] += n
-            per_topic[topic][1] += correct
-            time_spent += float(seconds)
-            correct_total += correct
+        # Per day and per topic, from daily_totals (aggregated by the database).
+        per_day_rows = {repo.as_date(d): (int(n), int(c)) for d, n, c in days}
+        per_topic = {t: (int(n), int(c)) for t, n, c, _s in by_topic}
+        time_spent = float(sum(s for *_rest, s in by_topic))
+        correct_total = sum(c for _n, c in per_day_rows.values())
         current, longest = streaks(set(per_day_rows), today)
         first = today - timedelta(days=ACTIVITY_DAYS - 1)
         activity = [
@@ -522,7 +515,7 @@ class ProgressService:
                 accuracy=c.correct_count / c.reps,
                 lapses=c.lapses,
                 leech=c.leech,
-                median_latency_s=median(latencies.get(c.question_id, [])),
+                median_latency_s=weak_latency.get(c.question_id),
             )
             for c in weak_cards
         ]
@@ -559,10 +552,7 @@ class ProgressService:
         self.store.close()
 
     def _median_latency(self, conn: Connection, uid: int, n: int) -> float | None:
-        if n == 0:
-            return None
-        values = list(conn.execute(repo.latency_at_rank(uid, (n - 1) // 2, 2 - n % 2)).scalars())
-        return sum(values) / len(values) if values else None
+        return repo.median_latency(conn, uid, None, count=n)
 
     # -- export / import / reset -----------------------------------------------------------
 

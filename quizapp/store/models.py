@@ -7,6 +7,9 @@ Tables:
 - review_cards: one FSRS card per (user, question) plus our own counters (fsrs keeps none).
 - attempts: the append-only log of every counted answer. Never updated, only inserted.
 - practice_sessions: one row per practice session with its running counts.
+- daily_totals: attempts, correct answers and time per (user, study day, topic), kept in step with
+  the log in the same transaction. Derived data (rebuilt from `attempts` on import and by the
+  0003 migration) that makes the stats cost O(days x topics) instead of O(attempts).
 """
 
 from __future__ import annotations
@@ -155,3 +158,16 @@ class Attempt(Base):
     torch_version: Mapped[str] = mapped_column(String(64))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_day: Mapped[date] = mapped_column(Date)  # the user's local study day
+
+
+class DailyTotal(Base):
+    """Added in revision 0003. Always equal to grouping `attempts` by (user, day, topic)."""
+
+    __tablename__ = "daily_totals"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(128), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    correct: Mapped[int] = mapped_column(Integer)
+    latency_s: Mapped[float] = mapped_column(Float)

@@ -16,16 +16,25 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    literal,
     select,
     type_coerce,
     update,
 )
+from sqlalchemy import insert as insert_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from quizapp.store.errors import UnknownUser
-from quizapp.store.models import Attempt, PracticeSession, QuestionSeen, ReviewCard, User
+from quizapp.store.models import (
+    Attempt,
+    DailyTotal,
+    PracticeSession,
+    QuestionSeen,
+    ReviewCard,
+    User,
+)
 
 
 def user_id(session: Session | Connection, name: str, *, lock: bool = False) -> int:
@@ -88,15 +97,27 @@ def sum_int(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnEl
 
 
 def daily_topic_totals(uid: int) -> Select[date | str, str, int, int, float]:
-    """Attempts, correct and time per (study day, topic): served by ix_attempts_user_day_topic
-    alone (a covering index scan in index order, no table reads, no sort).
+    """Attempts, correct and time per (study day, topic), from `daily_totals` (a primary-key
+    range: cost grows with days studied, not with attempts).
 
     The day comes back raw (ISO text on SQLite, a date on PostgreSQL; see `as_date`): parsing
     thousands of dates through SQLAlchemy's per-row processor costs more than the query.
     """
+    return select(
+        type_coerce(DailyTotal.day, String),
+        DailyTotal.topic,
+        DailyTotal.attempts,
+        DailyTotal.correct,
+        DailyTotal.latency_s,
+    ).where(DailyTotal.user_id == uid)
+
+
+def daily_totals_from_log(uid: int) -> Select[date, str, int, int, float]:
+    """The same totals computed from the attempt log: one scan of the covering index
+    ix_attempts_user_day_topic in index order (no table reads, no sort)."""
     return (
         select(
-            type_coerce(Attempt.answered_day, String),
+            Attempt.answered_day,
             Attempt.topic,
             func.count(),
             sum_int(Attempt.correct),
@@ -107,25 +128,94 @@ def daily_topic_totals(uid: int) -> Select[date | str, str, int, int, float]:
     )
 
 
+def add_to_daily_totals(
+    session: Session, uid: int, *, day: date, topic: str, correct: bool, latency_s: float
+) -> None:
+    """Count one attempt in its day's totals (an upsert, in the attempt's transaction)."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    stmt = insert(DailyTotal).values(
+        user_id=uid, day=day, topic=topic, attempts=1, correct=int(correct), latency_s=latency_s
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["user_id", "day", "topic"],
+            set_={
+                "attempts": DailyTotal.attempts + 1,
+                "correct": DailyTotal.correct + int(correct),
+                "latency_s": DailyTotal.latency_s + latency_s,
+            },
+        )
+    )
+
+
+def rebuild_daily_totals(session: Session, uid: int) -> None:
+    """Recompute a user's daily totals from the log (after a bulk import)."""
+    session.execute(delete(DailyTotal).where(DailyTotal.user_id == uid))
+    log = daily_totals_from_log(uid).add_columns(literal(uid))
+    session.execute(
+        insert_(DailyTotal).from_select(
+            ["day", "topic", "attempts", "correct", "latency_s", "user_id"], log
+        )
+    )
+
+
 def as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def latency_at_rank(uid: int, offset: int, count: int) -> Select[float]:
-    """`count` latencies from the `offset`-th smallest on (ix_attempts_user_latency, no sort)."""
+def totals_per_day(uid: int) -> Select[date | str, int, int]:
+    """(day, attempts, correct) in day order: a primary-key range of daily_totals, no sort."""
     return (
-        select(Attempt.latency_s)
-        .where(Attempt.user_id == uid)
-        .order_by(Attempt.latency_s)
-        .offset(offset)
-        .limit(count)
+        select(
+            type_coerce(DailyTotal.day, String),
+            func.sum(DailyTotal.attempts),
+            func.sum(DailyTotal.correct),
+        )
+        .where(DailyTotal.user_id == uid)
+        .group_by(DailyTotal.day)
+        .order_by(DailyTotal.day)
     )
 
 
-def latencies_for_questions(uid: int, question_ids: list[str]) -> Select[str, float]:
-    return select(Attempt.question_id, Attempt.latency_s).where(
-        Attempt.user_id == uid, Attempt.question_id.in_(question_ids)
+def totals_per_topic(uid: int) -> Select[str, int, int, float]:
+    """(topic, attempts, correct, seconds) over all time."""
+    return (
+        select(
+            DailyTotal.topic,
+            func.sum(DailyTotal.attempts),
+            func.sum(DailyTotal.correct),
+            func.sum(DailyTotal.latency_s),
+        )
+        .where(DailyTotal.user_id == uid)
+        .group_by(DailyTotal.topic)
     )
+
+
+def latency_at_rank(
+    uid: int, offset: int, count: int, question_id: str | None = None
+) -> Select[float]:
+    """`count` latencies from the `offset`-th smallest, walking an index already ordered by
+    latency (ix_attempts_user_latency, or ix_attempts_user_question for one question)."""
+    stmt = select(Attempt.latency_s).where(Attempt.user_id == uid)
+    if question_id is not None:
+        stmt = stmt.where(Attempt.question_id == question_id)
+    return stmt.order_by(Attempt.latency_s).offset(offset).limit(count)
+
+
+def median_latency(
+    conn: Connection, uid: int, question_id: str | None, *, count: int | None = None
+) -> float | None:
+    """The median answer time of a user (or of one question), without sorting in Python."""
+    if count is None:
+        stmt = select(func.count()).select_from(Attempt).where(Attempt.user_id == uid)
+        if question_id is not None:
+            stmt = stmt.where(Attempt.question_id == question_id)
+        count = int(conn.execute(stmt).scalar_one())
+    if count == 0:
+        return None
+    rank = latency_at_rank(uid, (count - 1) // 2, 2 - count % 2, question_id)
+    values = list(conn.execute(rank).scalars())
+    return sum(values) / len(values) if values else None
 
 
 def cards_with_topics(uid: int):  # type: ignore[no-untyped-def]  # a 11-column Select
@@ -165,6 +255,7 @@ def delete_user_rows(session: Session, uid: int) -> int:
     """Delete a profile and everything recorded for it; returns the number of attempts."""
     n = rowcount(session.execute(delete(Attempt).where(Attempt.user_id == uid)))
     session.execute(delete(ReviewCard).where(ReviewCard.user_id == uid))
+    session.execute(delete(DailyTotal).where(DailyTotal.user_id == uid))
     session.execute(delete(PracticeSession).where(PracticeSession.user_id == uid))
     session.execute(delete(User).where(User.id == uid))
     return n

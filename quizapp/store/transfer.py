@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from quizapp.store.errors import StoreError
 from quizapp.store.models import Attempt, PracticeSession, QuestionSeen, ReviewCard, User
+from quizapp.store.repository import rebuild_daily_totals
 
 FORMAT = "quizapp-progress"
 VERSION = 1
@@ -263,6 +264,7 @@ def import_user_data(session: Session, data: Any, *, as_user: str | None = None)
         rows.append(row)
     if rows:
         session.execute(insert(Attempt), rows)
+        rebuild_daily_totals(session, uid)
 
     cards = {
         c.question_id: c

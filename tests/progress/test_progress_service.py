@@ -386,3 +386,34 @@ def test_reset_forgets_schedules_but_keeps_the_log(service: ProgressService, clo
     assert {"shapes.q0", "autograd.q0"} <= {i.question_id for i in new}
     assert service.reset("ann") == 3
     assert service.stats("ann").totals.questions_seen == 0
+
+
+def _daily_totals_match_the_log(service: ProgressService, user: str) -> None:
+    from quizapp.store import repository as repo
+
+    with service.store.read() as conn:
+        uid = repo.user_id(conn, user)
+        kept = sorted(
+            (repo.as_date(d), t, n, c, round(s, 9))
+            for d, t, n, c, s in conn.execute(repo.daily_topic_totals(uid))
+        )
+        from_log = sorted(
+            (repo.as_date(d), t, n, c, round(s, 9))
+            for d, t, n, c, s in conn.execute(repo.daily_totals_from_log(uid))
+        )
+    assert kept == from_log and kept
+
+
+def test_daily_totals_stay_equal_to_the_log(
+    service: ProgressService, clock, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _fill(service, clock)
+    _daily_totals_match_the_log(service, "ann")
+    data = service.export_user("ann")
+    other = ProgressService(open_store(str(tmp_path / "o.sqlite3")), clock=clock, tz=UTC)
+    other.import_data(data)
+    _daily_totals_match_the_log(other, "ann")
+    other.close()
+    service.remove_user("ann")
+    with service.store.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM daily_totals").scalar() == 0

@@ -44,8 +44,8 @@ def _run(url: str, *args: str) -> None:
 
 
 def test_there_are_at_least_two_revisions() -> None:
-    assert {"0001", "0002"} <= known_revisions()
-    assert head_revision() == "0002"
+    assert {"0001", "0002", "0003"} <= known_revisions()
+    assert head_revision() == "0003"
 
 
 def test_upgrade_downgrade_round_trip(db_url: str) -> None:
@@ -156,6 +156,11 @@ def test_rows_created_at_first_revision_survive_every_migration(db_url: str) -> 
     with engine.connect() as conn:
         # The new columns got their defaults on the old rows.
         assert conn.execute(text("SELECT new_per_day FROM users")).scalars().all() == [20, 20]
+        # 0003 filled the daily totals from the log.
+        totals = conn.execute(
+            text("SELECT user_id, attempts, correct FROM daily_totals ORDER BY user_id")
+        ).all()
+        assert [tuple(t) for t in totals] == [(1, 25, 16), (2, 25, 16)]
         assert (
             conn.execute(text("SELECT count(*) FROM attempts WHERE session_id IS NULL")).scalar()
             == 50

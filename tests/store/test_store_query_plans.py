@@ -27,14 +27,22 @@ def _small_store(url: str) -> Store:
         status = GradeStatus.CORRECT if i % 2 else GradeStatus.INCORRECT
         r = GradeResult(question_id=q.id, seed=i, status=status, given="(1,)")
         service.record_attempt("ann", q, r, answer="(1,)", latency_s=i, hints_used=0)
-    with store.engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
     return store
 
 
-def test_daily_totals_use_only_the_covering_index(sqlite_url: str) -> None:
+def test_stats_totals_come_from_the_daily_totals_primary_key(sqlite_url: str) -> None:
     store = _small_store(sqlite_url)
-    plan = _plan(store, repo.daily_topic_totals(1))
+    for stmt in (repo.totals_per_day(1), repo.totals_per_topic(1), repo.daily_topic_totals(1)):
+        plan = _plan(store, stmt)
+        assert "SEARCH daily_totals USING" in plan and "(user_id=?)" in plan
+    # Per day: already in primary-key order, so no sort.
+    assert "TEMP B-TREE" not in _plan(store, repo.totals_per_day(1))
+    store.close()
+
+
+def test_rebuilding_daily_totals_reads_only_the_covering_index(sqlite_url: str) -> None:
+    store = _small_store(sqlite_url)
+    plan = _plan(store, repo.daily_totals_from_log(1))
     assert "USING COVERING INDEX ix_attempts_user_day_topic" in plan
     assert "TEMP B-TREE" not in plan  # grouped in index order, no sort
     store.close()
@@ -48,10 +56,11 @@ def test_median_latency_walks_its_index_without_sorting(sqlite_url: str) -> None
     store.close()
 
 
-def test_per_question_latencies_and_cards_use_indexes(sqlite_url: str) -> None:
+def test_per_question_median_and_cards_use_indexes(sqlite_url: str) -> None:
     store = _small_store(sqlite_url)
-    plan = _plan(store, repo.latencies_for_questions(1, ["q1", "q2"]))
+    plan = _plan(store, repo.latency_at_rank(1, 3, 1, "q1"))
     assert "USING COVERING INDEX ix_attempts_user_question" in plan
+    assert "TEMP B-TREE" not in plan
     cards = _plan(store, repo.cards_with_topics(1))
     assert "SCAN questions" not in cards  # joined by primary key
     store.close()
