@@ -806,6 +806,23 @@ def instrument_spec(question: Question) -> dict[str, Any]:
     }
 
 
+def explicit_instrument_problems(question: Question, explanation: Explanation) -> list[str]:
+    """What is wrong with the instruments a question names (for `quizapp validate`): a name
+    that does not evaluate, a model that is not a module, a graph asked of a non-tensor.
+    A traced forward that raises is not a problem: showing where it fails can be the point."""
+    problems = []
+    named = {"trace": question.trace, "graph": question.graph, "modes": question.modes}
+    for key, spec in named.items():
+        if spec is None:
+            continue
+        section = getattr(explanation, key)
+        if isinstance(section, InstrumentFailure):
+            problems.append(f"`{key}`: {section.message}")
+        elif section is None:
+            problems.append(f"`{key}`: the run ended before it could be explained")
+    return problems
+
+
 def instrument_timeout(question_timeout: float) -> float:
     """Instruments rerun the model's forward about six times (trace, five modes)."""
     return min(60.0, 4 * question_timeout + 1.0)

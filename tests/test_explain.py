@@ -22,6 +22,7 @@ from quizapp.explain import (
     TraceResult,
     explain_snippet,
     explain_variant,
+    explicit_instrument_problems,
     format_number,
     format_shape,
     format_values,
@@ -482,3 +483,16 @@ def test_a_failed_run_is_described_and_keeps_what_was_instrumented() -> None:
     explanation = explain_snippet(timed_out, "while True: pass")
     assert explanation.run_error is not None and "time limit" in explanation.run_error
     assert explanation.trace is None and not explanation.empty
+
+
+def test_problems_with_named_instruments_for_validation() -> None:
+    q = question(trace={"model": "nett", "input": "x"}, graph="y")
+    broken = Explanation.from_json(
+        {"trace": {"error": "trace: `nett` could not be evaluated: NameError"}, "graph": GRAPH}
+    )
+    assert explicit_instrument_problems(q, broken) == [
+        "`trace`: trace: `nett` could not be evaluated: NameError"
+    ]
+    failing_forward = Explanation.from_json({"trace": FAILED_TRACE, "graph": GRAPH})
+    assert explicit_instrument_problems(q, failing_forward) == []
+    assert explicit_instrument_problems(question(), broken) == []  # auto: never a problem
