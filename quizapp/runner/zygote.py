@@ -230,11 +230,10 @@ class Zygote:
         ):
             return
         with contextlib.suppress(OSError):
-            self.spare = self.new_child(
-                self.device, self.force_fresh or uses_fresh_process(self.device)
-            )
+            fresh = self.force_fresh or uses_fresh_process(self.device)
+            self.spare = self.new_child(self.device, fresh, spare=True)
 
-    def new_child(self, device: str, fresh: bool) -> _Child:
+    def new_child(self, device: str, fresh: bool, *, spare: bool = False) -> _Child:
         parent_sock, child_sock = socket.socketpair()
         out_fd = _capture_file("stdout")
         err_fd = _capture_file("stderr")
@@ -253,7 +252,7 @@ class Zygote:
                 else:
                     from quizapp.runner.child import serve_forked
 
-                    serve_forked(child_sock, out_fd, err_fd, self.pid, device)
+                    serve_forked(child_sock, out_fd, err_fd, self.pid, device, prewarm=spare)
             finally:
                 os._exit(71)
         child_sock.close()
@@ -494,6 +493,9 @@ def _warm_up(torch: Any) -> None:
     opt = torch.optim.SGD(lin.parameters(), lr=0.1)
     opt.step()
     opt.zero_grad()
+    # backward(gradient=...) imports torch.fx.experimental.symbolic_shapes on first use (~0.5 s).
+    probe = torch.ones(2, requires_grad=True)
+    (probe * 2).backward(torch.ones(2))
     with torch.no_grad():
         y = torch.einsum("ij,jk->ik", torch.ones(2, 3), torch.ones(3, 2)).softmax(-1)
         nn.LayerNorm(2)(y).sum()
