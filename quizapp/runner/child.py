@@ -18,6 +18,7 @@ import gc
 import io
 import json
 import linecache
+import mmap
 import os
 import socket
 import sys
@@ -42,14 +43,21 @@ MAX_TRACEBACK = 20_000
 MAX_MESSAGE = 2_000
 EMERGENCY_RESERVE = 4 * 1024 * 1024
 EVALUATE_LABEL = "evaluate"
-_reserve: bytearray | None = None  # freed on MemoryError so that the reply can still be built
+_reserve: mmap.mmap | None = None  # freed on MemoryError so that the reply can still be built
 
 
 # -- entry points ------------------------------------------------------------------------------
 def serve_forked(
-    sock: socket.socket, stdout_fd: int, stderr_fd: int, zygote_pid: int, device: str
+    sock: socket.socket,
+    stdout_fd: int,
+    stderr_fd: int,
+    zygote_pid: int,
+    device: str,
+    *,
+    prewarm: bool = True,
 ) -> None:
-    """In a child just forked from the zygote. Never returns."""
+    """In a child just forked from the zygote. Never returns. `prewarm`: this is a spare,
+    with time to pay its copy-on-write faults before a run arrives."""
     try:
         os.setsid()
         sandbox.die_with_parent(zygote_pid)
@@ -60,7 +68,7 @@ def serve_forked(
             if fd > 2:
                 os.close(fd)
         isolated = sandbox.isolate_network()
-        _serve(sock, device, isolated)
+        _serve(sock, device, isolated, prewarm=prewarm)
     finally:
         os._exit(0)
 
@@ -92,9 +100,13 @@ def main() -> None:
     os._exit(0)
 
 
-def _serve(sock: socket.socket, device: str, isolated: bool) -> None:
+def _serve(sock: socket.socket, device: str, isolated: bool, *, prewarm: bool = True) -> None:
+    global _reserve
     reader = sock.makefile("rb")
-    _prewarm(device)
+    # Address space held back (never touched, so free to map) and released on MemoryError.
+    _reserve = mmap.mmap(-1, EMERGENCY_RESERVE)
+    if prewarm:
+        _prewarm(device)
     _send(sock, {"op": "ready", "network_isolated": isolated, "pid": os.getpid()})
     message = read_message(reader)
     if message is None or message.get("op") != "run":
@@ -121,8 +133,6 @@ def _prewarm(device: str) -> None:
     """Does, before the request arrives, what every run does: in a forked child the first
     touch of each page the run needs costs a copy (copy-on-write), ~5-10 ms in all for a
     trivial run. Done here, a spare child has paid it before the run is even sent."""
-    global _reserve
-    _reserve = bytearray(EMERGENCY_RESERVE)
     code = "x = torch.ones(3, requires_grad=True) * 2\ny = (x * x).sum()\ny.backward()"
     warm = RunRequest(steps=(Step(code, "warm"),), evaluate="(x.shape, y, [1, 2.5], {'k': x})")
     with contextlib.suppress(Exception):
@@ -154,7 +164,9 @@ def execute(request: RunRequest, device: str) -> RunResult:
             value = eval(expr, namespace)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included: never a pass
         if isinstance(exc, MemoryError) or _is_out_of_memory(exc):
-            _reserve = None
+            if _reserve is not None:
+                _reserve.close()
+                _reserve = None
             namespace.clear()
             gc.collect()
         error = describe_error(exc, labels, request.memory_mb)

@@ -6,7 +6,9 @@ that it stays importable (and testable) anywhere. The parent never decodes with 
 
 from __future__ import annotations
 
+import contextlib
 import reprlib
+import sys
 from typing import Any
 
 TENSOR_VALUES_CAP = 10_000  # a tensor with more elements comes back with values None
@@ -57,6 +59,13 @@ class _Encoder:
                 return {"__tensor__": self.tensor(value, torch)}
         if isinstance(value, list | tuple | dict):
             return self.container(value, depth)
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and torch is not None:
+            if isinstance(value, numpy.generic):  # np.float32(1.5) and friends: a plain number
+                return self.encode(value.item(), depth)
+            if isinstance(value, numpy.ndarray) and value.dtype != object:
+                with contextlib.suppress(Exception):  # an array is graded like a tensor
+                    return {"__tensor__": self.tensor(torch.from_numpy(value), torch)}
         return _repr(value)
 
     def container(self, value: list[Any] | tuple[Any, ...] | dict[Any, Any], depth: int) -> Any:
@@ -99,8 +108,6 @@ class _Encoder:
 
 
 def _torch() -> Any:
-    import sys
-
     # Never import torch here: a value can only be a tensor if torch is already imported.
     return sys.modules.get("torch")
 

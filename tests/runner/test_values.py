@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+import pytest
 import torch
 from torch import nn
 
@@ -93,3 +94,11 @@ def test_repr_that_raises_is_reported() -> None:
             raise RuntimeError("no")
 
     assert "repr failed" in roundtrip(Bad())["__repr__"]
+
+
+def test_numpy_values_when_numpy_is_installed() -> None:
+    np = pytest.importorskip("numpy")
+    assert roundtrip(np.float32(1.5)) == 1.5
+    assert roundtrip(np.bool_(True)) is True
+    info = roundtrip(np.arange(4).reshape(2, 2))["__tensor__"]
+    assert info["shape"] == [2, 2] and info["values"] == [[0, 1], [2, 3]]
