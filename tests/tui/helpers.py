@@ -14,7 +14,10 @@ from quizapp.tui.app import QuizApp
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
+    # the author-mode watcher runs for the app's lifetime; everything else finishes
+    workers = [w for w in pilot.app.workers if w.group != "watch"]
+    if workers:  # an empty list would mean "all of them"
+        await pilot.app.workers.wait_for_complete(workers)
     await pilot.pause()
 
 

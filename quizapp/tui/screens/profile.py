@@ -41,9 +41,12 @@ class ProfileScreen(ModalScreen[str | None]):
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == NEW:
-            self.app.push_screen(NewProfileScreen(first_run=False), self.dismiss)
+            self.app.push_screen(NewProfileScreen(first_run=False), self._created)
         else:
             self.dismiss(event.option.id)
+
+    def _created(self, name: str | None) -> None:
+        self.dismiss(name)
 
 
 class NewProfileScreen(ModalScreen[str | None]):

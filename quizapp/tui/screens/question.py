@@ -47,7 +47,7 @@ class QuestionScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "Submit", priority=True),
         Binding("ctrl+t", "hint", "Hint", priority=True),
-        Binding("escape", "escape", "Cancel / home"),
+        Binding("escape", "escape", "Cancel / home", priority=True),
     ]
 
     def __init__(self, rnd: Round) -> None:
@@ -93,7 +93,7 @@ class QuestionScreen(Screen[None]):
     def on_mount(self) -> None:
         self._focus_answer()
         if self.round.time_limit_s is not None:
-            self._tick()
+            self.call_after_refresh(self._tick)
             self.set_interval(1.0, self._tick, name="mock-clock")
 
     def _focus_answer(self) -> None:
@@ -109,7 +109,7 @@ class QuestionScreen(Screen[None]):
         clock = self.query_one("#q-clock", Static)
         clock.update(Text(f"⏱ {format_seconds(remaining)} left", style="bold"))
         clock.set_class(remaining < 30, "urgent")
-        if remaining <= 0 and not self.checking:
+        if remaining <= 0 and not self.checking and self.is_current:
             self.notify("Time is up.", title="Mock interview")
             self.quiz.finish_round(self.round, summary=True)
 
