@@ -340,14 +340,23 @@ def _snapshot(model: nn.Module) -> Callable[[], None]:
     return restore
 
 
-def _rng_guard(value: Any) -> AbstractContextManager[Any]:
-    """Restores the global RNG state (CPU, and the input's CUDA device) on exit."""
-    devices = [
-        t.device.index or 0
-        for t in _as_args(value)
-        if isinstance(t, torch.Tensor) and t.device.type == "cuda"
-    ]
-    return torch.random.fork_rng(devices=devices[:1])
+@contextmanager
+def _rng_guard(value: Any) -> Iterator[None]:
+    """Restores the global RNG state (CPU, and the input's CUDA device) on exit.
+
+    Not torch.random.fork_rng: that probes for an accelerator first, which a CPU run in a
+    forked child has no reason to do."""
+    cuda = next(
+        (t.device for t in _as_args(value) if isinstance(t, torch.Tensor) and t.is_cuda), None
+    )
+    cpu_state = torch.get_rng_state()
+    cuda_state = torch.cuda.get_rng_state(cuda) if cuda is not None else None
+    try:
+        yield
+    finally:
+        torch.set_rng_state(cpu_state)
+        if cuda is not None and cuda_state is not None:
+            torch.cuda.set_rng_state(cuda_state, cuda)
 
 
 # ------------------------------------------------------------------------------ describing
