@@ -67,6 +67,7 @@ def serve_forked(
         for fd in (stdout_fd, stderr_fd):
             if fd > 2:
                 os.close(fd)
+        sandbox.prefer_oom_kill()
         isolated = sandbox.isolate_network()
         _serve(sock, device, isolated, prewarm=prewarm)
     finally:
@@ -82,6 +83,7 @@ def main() -> None:
     parser.add_argument("--zygote-pid", type=int, required=True)
     args = parser.parse_args()
     sandbox.die_with_parent(args.zygote_pid)
+    sandbox.prefer_oom_kill()
     # Before any thread exists (importing torch starts some): unshare needs a single thread.
     isolated = sandbox.isolate_network()
     sock = socket.socket(fileno=SOCKET_FD)

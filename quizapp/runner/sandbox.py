@@ -18,6 +18,7 @@ import sys
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 MIB = 1024 * 1024
 # Files the code writes (stdout and stderr included) are capped at this size at least.
 MIN_FILE_SIZE_LIMIT = 16 * MIB
@@ -43,6 +44,39 @@ def die_with_parent(expected_parent: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != expected_parent:
         os._exit(70)
+
+
+def become_subreaper() -> bool:
+    """Orphaned descendants (a grandchild whose parent died) become our children, not init's,
+    so that the zygote can reap them and kill the ones that escaped a run's process group."""
+    libc = _get_libc()
+    return libc is not None and libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids whose parent is `pid` (Linux /proc); empty where that cannot be read."""
+    found: list[int] = []
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and int(fields[1]) == pid:
+            found.append(int(name))
+    return found
+
+
+def prefer_oom_kill() -> None:
+    """If the machine runs out of memory, the kernel should kill this run, not the app."""
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
+        f.write("1000")
 
 
 def isolate_network() -> bool:

@@ -90,6 +90,7 @@ class Zygote:
         self.torch_version = torch_version
         self.spare_enabled = spare
         self.force_fresh = os.environ.get(ENV_FRESH) == "1"
+        self.subreaper = sandbox.become_subreaper()
         self.pid = os.getpid()
         self.children: dict[int, _Child] = {}
         self.spare: _Child | None = None
@@ -374,8 +375,9 @@ class Zygote:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
             child = self.children.pop(pid, None)
-            if child is None:
+            if child is None:  # an orphaned grandchild (we are its subreaper)
                 continue
+            self.kill_orphans()
             self.drain(child)
             if child is self.spare:
                 self.spare = None
@@ -387,6 +389,16 @@ class Zygote:
                 with contextlib.suppress(OSError):
                     os.close(fd)
             self.ensure_spare()
+
+    def kill_orphans(self) -> None:
+        """Kill descendants of finished runs that escaped their group (setsid, double fork):
+        as the subreaper, the zygote inherits them when their parent dies."""
+        if not self.subreaper:
+            return
+        for pid in sandbox.children_of(self.pid):
+            if pid not in self.children:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
     def drain(self, child: _Child) -> None:
         """Reads what the child wrote before it exited (its reply may be there)."""

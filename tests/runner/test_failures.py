@@ -196,11 +196,12 @@ def _gone(pid: int, within: float = 5.0) -> bool:
     "code",
     [
         "import subprocess\npid = subprocess.Popen(['sleep', '100']).pid",
+        "import subprocess\npid = subprocess.Popen(['sleep', '100'], start_new_session=True).pid",
         "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(100)\n    os._exit(0)",
         "import threading, time\n"
         "threading.Thread(target=time.sleep, args=(100,)).start()\npid = None",
     ],
-    ids=["subprocess", "fork", "thread"],
+    ids=["subprocess", "setsid-subprocess", "fork", "thread"],
 )
 def test_leftover_grandchildren_are_killed(run: CodeRun, code: str) -> None:
     result = run(code, "pid")
