@@ -920,8 +920,10 @@ def _add_differences(runs: list[Json]) -> None:
 
 
 _Section = Callable[[dict[str, Any], Any, dict[str, Any], list[str]], Json | None]
+# The graph first: it only reads, and it evaluates the answer before any forward has run the
+# user's own hooks again (a hook appending to a list the answer reads, say).
 _SECTIONS: dict[str, _Section] = {
-    "trace": _trace_section,
     "graph": _graph_section,
+    "trace": _trace_section,
     "modes": _modes_section,
 }

@@ -504,6 +504,24 @@ def test_auto_graph_prefers_the_answer_then_the_top_tensor() -> None:
     assert "does not require grad" in explained["graph"]["message"]
 
 
+def test_the_answer_is_read_before_the_reruns_fire_the_users_hooks() -> None:
+    ns = run_setup(
+        "net = nn.Linear(2, 2)\n"
+        "outs = []\n"
+        "net.register_forward_hook(lambda m, i, o: outs.append(o))\n"
+        "y = net(torch.ones(1, 2))\n"
+    )
+    spec = {"trace": "auto", "graph": "auto", "answer_expr": "outs[-1]"}
+    result = run_instruments(ns, spec)
+    assert result["trace"]["error"] is None
+    # the trace's forward ran the copied hook (outs grew), but the graph was taken first
+    assert len(ns["outs"]) == 2
+    assert (
+        result["graph"]["tensor"] == "outs[-1]" and result["graph"]["grad_fn"] == "AddmmBackward0"
+    )
+    assert result["graph"]["nodes"][0]["tensors"] == ["y"]
+
+
 def test_auto_is_quiet_where_there_is_nothing_to_explain() -> None:
     ns = namespace(x=torch.arange(6.0).view(2, 3))
     spec = {"trace": "auto", "graph": "auto", "modes": "auto", "answer_expr": "x.t()"}
