@@ -10,9 +10,9 @@ Parsing never raises: a malformed section becomes an `InstrumentFailure`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from rich import box
 from rich.console import Group, JustifyMethod, RenderableType
@@ -24,6 +24,7 @@ from quizapp.bank.models import Kind, Question
 from quizapp.runner.protocol import RunRequest, RunResult, RunStatus, Step
 
 Shape = tuple[int, ...]
+_T = TypeVar("_T")
 MAX_TREE_DEPTH = 40  # deeper chains (long RNN unrolls) are cut with a note
 SNIPPET_STEP = "snippet"
 # Shown as ≈0: float32 round-off (a BatchNorm output's mean, the gradient of a bias that a
@@ -388,11 +389,15 @@ class Explanation:
         )
 
 
-def _section(data: Mapping[str, Any], key: str, parse: Any) -> Any:
+def _section(
+    data: Mapping[str, Any], key: str, parse: Callable[[Mapping[str, Any]], _T]
+) -> _T | InstrumentFailure | None:
     value = data.get(key)
     if value is None:
         return None
-    if isinstance(value, Mapping) and set(value) == {"error"}:
+    if not isinstance(value, Mapping):
+        return InstrumentFailure(key, f"malformed {key} data (a {type(value).__name__})")
+    if set(value) == {"error"}:
         return InstrumentFailure(key, str(value["error"]))
     try:
         return parse(value)
