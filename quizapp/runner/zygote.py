@@ -375,9 +375,9 @@ class Zygote:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
             child = self.children.pop(pid, None)
-            if child is None:  # an orphaned grandchild (we are its subreaper)
+            self.kill_orphans()  # the dead one's orphans are ours now (we are the subreaper)
+            if child is None:  # an orphan we killed: reaped, nothing more to do
                 continue
-            self.kill_orphans()
             self.drain(child)
             if child is self.spare:
                 self.spare = None
