@@ -52,7 +52,7 @@ from quizapp.stats import (
 from quizapp.store import repository as repo
 from quizapp.store.engine import Store
 from quizapp.store.errors import StoreError, UnknownUser, UserExists
-from quizapp.store.models import Attempt, PracticeSession, QuestionSeen, ReviewCard, User
+from quizapp.store.models import PracticeSession, QuestionSeen, ReviewCard, User
 from quizapp.store.transfer import ImportSummary, export_user_data, import_user_data
 
 __all__ = [
@@ -285,102 +285,105 @@ class ProgressService:
         digest = self._hash(question)
         latency_s = max(float(latency_s), 0.0)
         rating = rating_for(result, kind=kind, latency_s=latency_s, hints_used=hints_used)
-        with self.store.session() as s:
+        with self.store.write() as conn:
             # Locking the profile's row serialises this user's writers on PostgreSQL (read
             # committed); SQLite's BEGIN IMMEDIATE already serialises every writer.
-            uid = repo.user_id(s, user, lock=True)
+            uid = repo.user_id(conn, user, lock=True)
             repo.note_question(
-                s, question.id, topic=question.topic, kind=kind, digest=digest, now=now
+                conn, question.id, topic=question.topic, kind=kind, digest=digest, now=now
             )
-            card = s.get(ReviewCard, (uid, question.id))
-            was_new = card is None
-            if card is None:
+            row = conn.execute(repo.CARD_ROW, {"uid": uid, "qid": question.id}).first()
+            was_new = row is None
+            if row is None:
                 before = CardState.new(int(now.timestamp() * 1000), now)
-                card = ReviewCard(
-                    user_id=uid,
-                    question_id=question.id,
-                    correct_count=0,
-                    leech=False,
-                    first_day=day,
-                    created_at=now,
-                )
-                s.add(card)
+                correct_count = 0
             else:
                 before = CardState(
-                    card.card_id,
-                    card.state,
-                    card.step,
-                    card.stability,
-                    card.difficulty,
-                    card.due,
-                    card.last_review,
-                    card.reps,
-                    card.lapses,
+                    row.card_id,
+                    row.state,
+                    row.step,
+                    row.stability,
+                    row.difficulty,
+                    row.due,
+                    row.last_review,
+                    row.reps,
+                    row.lapses,
                 )
+                correct_count = row.correct_count
             after = review(self.scheduler, before, rating, now, int(latency_s * 1000))
-            card.card_id = after.card_id
-            card.state = after.state
-            card.step = after.step
-            card.stability = after.stability
-            card.difficulty = after.difficulty
-            card.due = after.due
-            card.last_review = after.last_review
-            card.reps = after.reps
-            card.lapses = after.lapses
-            card.correct_count = (card.correct_count or 0) + int(result.correct)
-            card.leech = after.lapses >= LEECH_LAPSES
-            card.content_hash = digest
-            attempt = Attempt(
-                user_id=uid,
-                question_id=question.id,
-                session_id=session_id,
-                topic=question.topic,
-                kind=kind,
-                content_hash=digest,
-                seed=result.seed,
-                answer=answer,
-                status=result.status.value,
-                correct=result.correct,
-                score=result.score,
-                rating=int(rating),
-                latency_s=latency_s,
-                hints_used=hints_used,
-                device=result.device,
-                torch_version=result.torch_version,
-                answered_at=now,
-                answered_day=day,
-            )
-            s.add(attempt)
+            leech = after.lapses >= LEECH_LAPSES
+            card_values: dict[str, Any] = {
+                "card_id": after.card_id,
+                "state": after.state,
+                "step": after.step,
+                "stability": after.stability,
+                "difficulty": after.difficulty,
+                "due": after.due,
+                "last_review": after.last_review,
+                "reps": after.reps,
+                "lapses": after.lapses,
+                "correct_count": correct_count + int(result.correct),
+                "leech": leech,
+                "content_hash": digest,
+            }
+            if row is None:
+                card_values.update(
+                    user_id=uid, question_id=question.id, first_day=day, created_at=now
+                )
+                conn.execute(repo.CARD_INSERT, card_values)
+            else:
+                card_values.update(key_user_id=uid, key_question_id=question.id)
+                conn.execute(repo.CARD_UPDATE, card_values)
+            attempt_id = conn.execute(
+                repo.ATTEMPT_INSERT,
+                {
+                    "user_id": uid,
+                    "question_id": question.id,
+                    "session_id": session_id,
+                    "topic": question.topic,
+                    "kind": kind,
+                    "content_hash": digest,
+                    "seed": result.seed,
+                    "answer": answer,
+                    "status": result.status.value,
+                    "correct": result.correct,
+                    "score": result.score,
+                    "rating": int(rating),
+                    "latency_s": latency_s,
+                    "hints_used": hints_used,
+                    "device": result.device,
+                    "torch_version": result.torch_version,
+                    "answered_at": now,
+                    "answered_day": day,
+                },
+            ).scalar_one()
             repo.add_to_daily_totals(
-                s, uid, day=day, topic=question.topic, correct=result.correct, latency_s=latency_s
+                conn,
+                uid,
+                day=day,
+                topic=question.topic,
+                correct=result.correct,
+                latency_s=latency_s,
             )
             if session_id is not None:
-                s.execute(
-                    update(PracticeSession)
-                    .where(PracticeSession.id == session_id)
-                    .values(
-                        attempts=PracticeSession.attempts + 1,
-                        correct=PracticeSession.correct + int(result.correct),
-                    )
-                )
-            s.flush()
-            return AttemptRecord(
-                id=attempt.id,
-                user=user,
-                question_id=question.id,
-                seed=result.seed,
-                status=result.status.value,
-                correct=result.correct,
-                rating=int(rating),
-                answered_at=now,
-                answered_day=day,
-                due_at=after.due,
-                state=after.state,
-                reps=after.reps,
-                lapses=after.lapses,
-                leech=card.leech,
-                was_new=was_new,
-            )
+                conn.execute(repo.SESSION_COUNT, {"sid": session_id, "inc": int(result.correct)})
+        return AttemptRecord(
+            id=attempt_id,
+            user=user,
+            question_id=question.id,
+            seed=result.seed,
+            status=result.status.value,
+            correct=result.correct,
+            rating=int(rating),
+            answered_at=now,
+            answered_day=day,
+            due_at=after.due,
+            state=after.state,
+            reps=after.reps,
+            lapses=after.lapses,
+            leech=leech,
+            was_new=was_new,
+        )
 
     def next_questions(
         self,

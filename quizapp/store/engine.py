@@ -192,6 +192,13 @@ class Store:
             yield session
 
     @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction (BEGIN IMMEDIATE on SQLite), committed on
+        success: the fast path for hot writes such as recording an answer."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A Core connection for queries that write nothing (no write lock on SQLite)."""
         with self.engine.connect() as conn:

@@ -3,8 +3,10 @@ can EXPLAIN them (the stats ones must read only the covering index)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
+from typing import cast as cast_
 
 from sqlalchemy import (
     ColumnElement,
@@ -13,6 +15,8 @@ from sqlalchemy import (
     Result,
     Select,
     String,
+    Table,
+    bindparam,
     cast,
     delete,
     func,
@@ -38,38 +42,35 @@ from quizapp.store.models import (
 
 
 def user_id(session: Session | Connection, name: str, *, lock: bool = False) -> int:
-    stmt = select(User.id).where(User.name == name)
-    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
-    if lock and dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    found = session.execute(stmt).scalar_one_or_none()
+    locked = lock and _dialect_name(session) != "sqlite"
+    found = session.execute(USER_ID_LOCKED if locked else USER_ID, {"name": name}).scalar()
     if found is None:
         raise UnknownUser(name, user_names(session))
-    return found
+    return int(found)
+
+
+def _dialect_name(session: Session | Connection) -> str:
+    return (session.dialect if isinstance(session, Connection) else session.get_bind().dialect).name
 
 
 def note_question(
-    session: Session, qid: str, *, topic: str, kind: str, digest: str, now: datetime
+    session: Session | Connection, qid: str, *, topic: str, kind: str, digest: str, now: datetime
 ) -> None:
     """Record a question as seen; an edited one keeps its id and gets `flagged_changed`."""
-    row = session.execute(
-        select(QuestionSeen.content_hash, QuestionSeen.topic, QuestionSeen.kind).where(
-            QuestionSeen.id == qid
-        )
-    ).first()
+    row = session.execute(QUESTION_ROW, {"qid": qid}).first()
     if row is None:
-        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+        # ON CONFLICT DO NOTHING: another user's writer may have inserted it meanwhile.
         session.execute(
-            insert(QuestionSeen)
-            .values(
-                id=qid,
-                topic=topic,
-                kind=kind,
-                content_hash=digest,
-                first_seen_at=now,
-                flagged_changed=False,
-            )
-            .on_conflict_do_nothing(index_elements=["id"])  # another user's writer won the race
+            question_insert(_dialect_name(session)),
+            {
+                "id": qid,
+                "topic": topic,
+                "kind": kind,
+                "content_hash": digest,
+                "first_seen_at": now,
+                "flagged_changed": False,
+                "changed_at": None,
+            },
         )
         return
     if row.content_hash != digest:
@@ -129,22 +130,25 @@ def daily_totals_from_log(uid: int) -> Select[date, str, int, int, float]:
 
 
 def add_to_daily_totals(
-    session: Session, uid: int, *, day: date, topic: str, correct: bool, latency_s: float
+    session: Session | Connection,
+    uid: int,
+    *,
+    day: date,
+    topic: str,
+    correct: bool,
+    latency_s: float,
 ) -> None:
     """Count one attempt in its day's totals (an upsert, in the attempt's transaction)."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    stmt = insert(DailyTotal).values(
-        user_id=uid, day=day, topic=topic, attempts=1, correct=int(correct), latency_s=latency_s
-    )
     session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["user_id", "day", "topic"],
-            set_={
-                "attempts": DailyTotal.attempts + 1,
-                "correct": DailyTotal.correct + int(correct),
-                "latency_s": DailyTotal.latency_s + latency_s,
-            },
-        )
+        daily_upsert(_dialect_name(session)),
+        {
+            "user_id": uid,
+            "day": day,
+            "topic": topic,
+            "attempts": 1,
+            "correct": int(correct),
+            "latency_s": latency_s,
+        },
     )
 
 
@@ -240,14 +244,16 @@ def cards_with_topics(uid: int):  # type: ignore[no-untyped-def]  # a 11-column 
 
 
 def attempt_count(session: Session | Connection, uid: int) -> int:
-    return session.execute(
-        select(func.count()).select_from(Attempt).where(Attempt.user_id == uid)
-    ).scalar_one()
+    return int(
+        session.execute(
+            select(func.coalesce(func.sum(DailyTotal.attempts), 0)).where(DailyTotal.user_id == uid)
+        ).scalar_one()
+    )
 
 
 def last_active_day(session: Session | Connection, uid: int) -> date | None:
     return session.execute(
-        select(func.max(Attempt.answered_day)).where(Attempt.user_id == uid)
+        select(func.max(DailyTotal.day)).where(DailyTotal.user_id == uid)
     ).scalar_one_or_none()
 
 
@@ -264,3 +270,59 @@ def delete_user_rows(session: Session, uid: int) -> int:
 def rowcount(result: Result[Any]) -> int:
     """Rows a DELETE/UPDATE touched (its result is a CursorResult)."""
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- the hot path: recording one answer ------------------------------------------------------------
+# Constant Core statements on Tables, executed with parameter dicts: SQLAlchemy compiles each
+# once and reuses it. Building `.values(...)` statements per call on ORM entities cost ~2 ms an
+# answer; this path costs a fraction of that.
+
+_users = cast_(Table, User.__table__)
+_questions = cast_(Table, QuestionSeen.__table__)
+_cards = cast_(Table, ReviewCard.__table__)
+_attempts = cast_(Table, Attempt.__table__)
+_daily = cast_(Table, DailyTotal.__table__)
+_sessions = cast_(Table, PracticeSession.__table__)
+
+USER_ID = select(_users.c.id).where(_users.c.name == bindparam("name"))
+USER_ID_LOCKED = USER_ID.with_for_update()
+QUESTION_ROW = select(_questions.c.content_hash, _questions.c.topic, _questions.c.kind).where(
+    _questions.c.id == bindparam("qid")
+)
+CARD_ROW = select(_cards).where(
+    _cards.c.user_id == bindparam("uid"), _cards.c.question_id == bindparam("qid")
+)
+CARD_INSERT = insert_(_cards)
+CARD_UPDATE = update(_cards).where(
+    _cards.c.user_id == bindparam("key_user_id"),
+    _cards.c.question_id == bindparam("key_question_id"),
+)
+ATTEMPT_INSERT = insert_(_attempts).returning(_attempts.c.id)
+SESSION_COUNT = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("sid"))
+    .values(
+        attempts=_sessions.c.attempts + 1,
+        correct=_sessions.c.correct + bindparam("inc", type_=Integer),
+    )
+)
+
+
+@functools.cache
+def question_insert(dialect: str) -> Any:
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    return insert(_questions).on_conflict_do_nothing(index_elements=["id"])
+
+
+@functools.cache
+def daily_upsert(dialect: str) -> Any:
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    stmt = insert(_daily)
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id", "day", "topic"],
+        set_={
+            "attempts": _daily.c.attempts + stmt.excluded.attempts,
+            "correct": _daily.c.correct + stmt.excluded.correct,
+            "latency_s": _daily.c.latency_s + stmt.excluded.latency_s,
+        },
+    )
