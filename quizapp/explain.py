@@ -75,6 +75,7 @@ class TraceRow:
     std: float | None = None
     zeros: float | None = None  # fraction of exact zeros in the output
     dtype: str | None = None
+    dead: tuple[int, int] | None = None  # (units zero for the whole batch, units) on dim 1
     status: str = "ok"  # ok | error (raised here) | raised (a child raised) | caught | running
     error: str | None = None
     aliases: tuple[str, ...] = ()
@@ -95,6 +96,7 @@ class TraceRow:
             std=_float(data.get("std")),
             zeros=_float(data.get("zeros")),
             dtype=data.get("dtype"),
+            dead=_pair(data.get("dead")),
             status=str(data.get("status", "ok")),
             error=data.get("error"),
             aliases=tuple(str(a) for a in data.get("aliases") or ()),
@@ -409,6 +411,10 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
+def _pair(value: Any) -> tuple[int, int] | None:
+    return None if value is None else (int(value[0]), int(value[1]))
+
+
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -515,7 +521,6 @@ def render_trace(trace: TraceResult | InstrumentFailure | None) -> RenderableTyp
         if row.call:
             name += f" (call {row.call + 1})"
         style = {"error": "bold red", "raised": "red", "caught": "yellow"}.get(row.status, "")
-        zeros = format_percent(row.zeros)
         table.add_row(
             Text("  " * row.depth + name),
             Text(row.type),
@@ -524,7 +529,7 @@ def render_trace(trace: TraceResult | InstrumentFailure | None) -> RenderableTyp
             _params_cell(row),
             format_number(row.mean),
             format_number(row.std),
-            Text(zeros, style="yellow" if (row.zeros or 0) >= 0.5 else ""),
+            _zeros_cell(row),
             style=style,
         )
     if trace.error is None:
@@ -538,6 +543,13 @@ def _output_cell(row: TraceRow) -> str:
     if row.status == "caught":
         return "✗ raised (caught)"
     return format_shapes(row.output_shapes)
+
+
+def _zeros_cell(row: TraceRow) -> Text:
+    text = Text(format_percent(row.zeros), style="yellow" if (row.zeros or 0) >= 0.5 else "")
+    if row.dead and row.dead[0]:
+        text.append(f" {row.dead[0]}/{row.dead[1]} dead", style="bold yellow")
+    return text
 
 
 def format_percent(value: float | None) -> str:

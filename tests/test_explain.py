@@ -71,7 +71,7 @@ TRACE = {
     "rows": [
         row(0, "", "Net", 0, params_total=58),
         row(1, "fc", "Linear", 1, params=40, params_total=40),
-        row(2, "act", "ReLU", 1, zeros=0.75),
+        row(2, "act", "ReLU", 1, zeros=0.75, dead=[3, 8]),
         row(3, "fc", "Linear", 1, call=1, params=40, params_total=40),
         row(4, "head", "Linear", 1, params=18, params_total=18, output_shapes=[[5, 2]]),
     ],
@@ -302,7 +302,7 @@ def test_trace_table_shows_calls_shapes_and_statistics() -> None:
     fc_lines = [line for line in lines if " fc" in line]
     assert len(fc_lines) == 2 and "(call 2)" in fc_lines[1]
     relu = next(line for line in lines if "ReLU" in line)
-    assert "75%" in relu and "(5, 4)" in relu and "(5, 8)" in relu
+    assert "75% 3/8 dead" in relu and "(5, 4)" in relu and "(5, 8)" in relu
     assert "58 parameters; output (5, 2)" in text
 
 

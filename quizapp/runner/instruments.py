@@ -383,9 +383,10 @@ def _shapes(obj: Any) -> list[list[int]]:
 
 
 def _output_stats(obj: Any) -> Json:
-    """mean/std/fraction of exact zeros of the first tensor in a module's output."""
+    """mean/std/fraction of exact zeros of the first tensor in a module's output, and how many
+    of its units (dim 1: features, channels) are zero for every sample of the batch: dead."""
     t = next(_tensors_in(obj), None)
-    stats: Json = {"mean": None, "std": None, "zeros": None, "dtype": None}
+    stats: Json = {"mean": None, "std": None, "zeros": None, "dtype": None, "dead": None}
     if t is None:
         return stats
     stats["dtype"] = str(t.dtype).removeprefix("torch.")
@@ -396,7 +397,11 @@ def _output_stats(obj: Any) -> Json:
             f = t.detach().float()
             stats["mean"] = float(f.mean().item())
             stats["std"] = float(f.std().item()) if f.numel() > 1 else None
-            stats["zeros"] = float((f == 0).float().mean().item())
+            zero = f == 0
+            stats["zeros"] = float(zero.float().mean().item())
+            if f.dim() >= 2 and f.shape[0] > 1:  # one sample cannot tell dead from quiet
+                per_unit = zero.transpose(0, 1).reshape(f.shape[1], -1).all(dim=1)
+                stats["dead"] = [int(per_unit.sum().item()), int(f.shape[1])]
     except Exception:  # exotic tensors (quantized, sparse): the shapes are still worth showing
         pass
     return stats
@@ -493,6 +498,7 @@ def trace_forward(model: nn.Module, args: tuple[Any, ...], max_rows: int = MAX_T
             "std": None,
             "zeros": None,
             "dtype": None,
+            "dead": None,
             "status": "running",
             "error": None,
         }

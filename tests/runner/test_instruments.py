@@ -128,6 +128,13 @@ def test_trace_output_statistics_are_those_of_the_output() -> None:
     assert relu.mean == pytest.approx(2 / 3)
     assert relu.std == pytest.approx(torch.tensor([0.0, 0.0, 2.0] * 4).std().item())
     assert relu.dtype == "float32"
+    assert relu.dead == (2, 3)  # units 0 and 1 are zero for all 4 samples
+
+
+def test_one_sample_cannot_tell_dead_units_from_quiet_ones() -> None:
+    ns = namespace(model=nn.Sequential(nn.Linear(2, 3), nn.ReLU()), x=torch.randn(1, 2))
+    trace = TraceResult.from_json(run_instruments(ns, {"trace": "auto"})["trace"])
+    assert all(row.dead is None for row in trace.rows)
 
 
 def test_a_shared_module_called_twice_has_a_row_per_call() -> None:
