@@ -7,6 +7,7 @@ SQLite), so a crash loses at most the answer being recorded.
 
 from __future__ import annotations
 
+import logging
 import random
 import unicodedata
 from collections import defaultdict
@@ -65,6 +66,8 @@ __all__ = [
     "UserExists",
     "UserInfo",
 ]
+
+log = logging.getLogger(__name__)
 
 SESSION_MODES = ("review", "learn", "drill", "mock")
 USER_COLUMNS = (User.id, User.name, User.created_at, User.new_per_day)
@@ -292,6 +295,12 @@ class ProgressService:
             repo.note_question(
                 conn, question.id, topic=question.topic, kind=kind, digest=digest, now=now
             )
+            if session_id is not None:
+                owner = conn.execute(repo.SESSION_OWNER, {"sid": session_id}).scalar()
+                if owner != uid:
+                    # A stale or foreign session id must not cost the user this answer.
+                    log.warning("session %s is not %r's; recording without it", session_id, user)
+                    session_id = None
             row = conn.execute(repo.CARD_ROW, {"uid": uid, "qid": question.id}).first()
             was_new = row is None
             if row is None:

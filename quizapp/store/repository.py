@@ -298,6 +298,7 @@ CARD_UPDATE = update(_cards).where(
     _cards.c.question_id == bindparam("key_question_id"),
 )
 ATTEMPT_INSERT = insert_(_attempts).returning(_attempts.c.id)
+SESSION_OWNER = select(_sessions.c.user_id).where(_sessions.c.id == bindparam("sid"))
 SESSION_COUNT = (
     update(_sessions)
     .where(_sessions.c.id == bindparam("sid"))

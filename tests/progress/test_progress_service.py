@@ -417,3 +417,21 @@ def test_daily_totals_stay_equal_to_the_log(
     service.remove_user("ann")
     with service.store.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM daily_totals").scalar() == 0
+
+
+def test_an_unknown_session_id_does_not_cost_the_answer(service: ProgressService) -> None:
+    service.add_user("ann")
+    service.add_user("bob")
+    bobs = service.start_session("bob", "learn")
+    for sid in (bobs, 987654):
+        rec = service.record_attempt(
+            "ann",
+            SHAPES[0],
+            result(SHAPES[0]),
+            answer="x",
+            latency_s=1,
+            hints_used=0,
+            session_id=sid,
+        )
+        assert rec is not None
+    assert [a.session_id for a in _attempts(service)] == [None, None]
