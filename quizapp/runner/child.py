@@ -69,7 +69,7 @@ def serve_forked(
                 os.close(fd)
         sandbox.prefer_oom_kill()
         isolated = sandbox.isolate_network()
-        _serve(sock, device, isolated, prewarm=prewarm)
+        _serve_or_report(sock, device, isolated, prewarm=prewarm)
     finally:
         os._exit(0)
 
@@ -98,7 +98,7 @@ def main() -> None:
         _send(sock, {"op": "fatal", "reason": f"device {args.device} is not usable: {exc}"})
         os._exit(0)
     sandbox.reset_signals()
-    _serve(sock, args.device, isolated)
+    _serve_or_report(sock, args.device, isolated)
     os._exit(0)
 
 
@@ -124,7 +124,26 @@ def _serve(sock: socket.socket, device: str, isolated: bool, *, prewarm: bool = 
     _install_std_streams(request.max_output_bytes)
     result = execute(request, run_device)
     _flush_std_streams()
-    _send(sock, {"op": "result", "result": _to_json_safely(result)})
+    try:
+        frame = encode_message({"op": "result", "result": _to_json_safely(result)})
+    except ValueError as exc:  # a value too large to send back
+        error = RunError(type="ValueError", message=f"the result cannot be returned: {exc}")
+        lean = RunResult(status=RunStatus.ERROR, error=error, device=run_device)
+        frame = encode_message({"op": "result", "result": lean.to_json()})
+    sock.sendall(frame)
+
+
+def _serve_or_report(
+    sock: socket.socket, device: str, isolated: bool, *, prewarm: bool = True
+) -> None:
+    """`_serve`, with a failure of the child itself reported as such (never a silent exit)."""
+    try:
+        _serve(sock, device, isolated, prewarm=prewarm)
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
+            reason = "".join(traceback.format_exception(exc))[-MAX_TRACEBACK:]
+            _send(sock, {"op": "fatal", "reason": f"the sandboxed child failed: {reason}"})
+        os._exit(70)
 
 
 def _send(sock: socket.socket, payload: dict[str, Any]) -> None:

@@ -154,3 +154,9 @@ def test_instruments_never_fail_the_run(runner: Runner) -> None:
 
 def test_no_instruments_unless_asked(run: CodeRun) -> None:
     assert run("x = 1").instruments is None
+
+
+def test_a_value_too_large_to_return_is_an_error(run: CodeRun) -> None:
+    result = run("big = ['x' * 99_999] * 700", "big", timeout=20)
+    assert result.status is RunStatus.ERROR, result.describe()
+    assert result.error is not None and "cannot be returned" in result.error.message
