@@ -204,7 +204,21 @@ def _validate_question(grader: LiveGrader, q: Question, seeds: list[int]) -> _Ou
             if exc.unmet:
                 return _Outcome(skipped=exc.message)
             found.add(_failed_field(q, exc), exc.detail, variant, key=_failure_key(exc))
+    if q.trace is not None or q.graph is not None or q.modes is not None:
+        _check_instruments(grader, draw_variant(q, seeds[0]), found)
     return _Outcome(problems=found.problems)
+
+
+def _check_instruments(grader: LiveGrader, variant: Variant, found: _Collector) -> None:
+    """The names a question gives `trace`, `graph` and `modes` must exist and fit."""
+    from quizapp.explain import explain_variant, explicit_instrument_problems
+
+    explanation = explain_variant(grader.runner, variant)
+    if explanation is None:
+        return
+    for message in explicit_instrument_problems(variant.question, explanation):
+        field_name = message.split("`")[1] if message.startswith("`") else "trace"
+        found.add(field_name, message, variant)
 
 
 def _failed_field(q: Question, exc: QuestionFailed) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.syntax import Syntax
@@ -404,22 +404,70 @@ def _print_result(result: GradeResult, kind: Kind, drawn_seed: int | None) -> No
 @click.command("show")
 @click.argument("question_id", metavar="ID")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="The variant to show.")
+@click.option("--trace", is_flag=True, help="Run it and show the layer-by-layer forward trace.")
+@click.option("--graph", is_flag=True, help="Run it and show the autograd graph.")
+@click.option("--modes", is_flag=True, help="Run it and compare train/eval/no_grad modes.")
+@click.option("--author", is_flag=True, help="With --trace/--graph/--modes: notes for authors.")
 @bank_option
 @click.pass_context
 def show_cmd(
-    ctx: click.Context, question_id: str, seed: int | None, banks: tuple[str, ...]
+    ctx: click.Context,
+    question_id: str,
+    seed: int | None,
+    trace: bool,
+    graph: bool,
+    modes: bool,
+    author: bool,
+    banks: tuple[str, ...],
 ) -> None:
-    """Print question ID as a user sees it (params substituted, options lettered)."""
+    """Print question ID as a user sees it (params substituted, options lettered).
+
+    With --trace, --graph or --modes, the question's code is run again in the sandbox with
+    instruments attached, and what it really computed is printed below the question.
+    """
     from quizapp.service import show_variant
 
     bank = _load(ctx, banks)
     question = _question(bank, question_id)
     if seed is None:
         seed = new_seed()
-    shown = show_variant(draw_variant(question, seed))
+    variant = draw_variant(question, seed)
     console = _out_console()
-    console.print(render_shown(shown))
-    # Room for `--trace/--graph/--modes`: render the explanation below the question here.
+    console.print(render_shown(show_variant(variant)))
+    if trace or graph or modes:
+        _print_explanation(ctx, variant, trace=trace, graph=graph, modes=modes, author=author)
+
+
+def _print_explanation(
+    ctx: click.Context, variant: Any, *, trace: bool, graph: bool, modes: bool, author: bool
+) -> None:
+    from quizapp.explain import render_graph, render_modes, render_trace
+
+    with _runner(ctx) as runner:
+        from quizapp.explain import explain_variant
+
+        explanation = explain_variant(runner, variant)
+    console = _out_console()
+    if explanation is None:
+        console.print(Text("This question runs no code, so there is nothing to trace.", "dim"))
+        return
+    if explanation.run_error:
+        console.print(
+            Text(f"The question's code did not finish: {explanation.run_error}", "yellow")
+        )
+    renderables: list[tuple[str, RenderableType]] = []
+    if trace:
+        renderables.append(("Forward trace", render_trace(explanation.trace)))
+    if graph:
+        renderables.append(("Autograd graph", render_graph(explanation.graph)))
+    if modes:
+        renderables.append(("Train / eval / no_grad", render_modes(explanation.modes)))
+    for title, renderable in renderables:
+        console.rule(Text(title, style="bold"))
+        console.print(renderable)
+    if author:
+        for note in (*explanation.notes, *explanation.unresolved):
+            console.print(Text(f"note: {note}", style="dim"))
 
 
 def render_shown(shown: ShownQuestion) -> Panel:
