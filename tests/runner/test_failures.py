@@ -51,6 +51,13 @@ def test_infinite_loop_times_out_and_next_run_is_fast(run: CodeRun, code: str) -
     assert_runner_still_works(run)
 
 
+def test_cpu_limit_signal_is_a_timeout(run: CodeRun) -> None:
+    # What RLIMIT_CPU does when CPU time runs out before the wall clock (threads burning CPU).
+    result = run("import os, signal\nos.kill(os.getpid(), signal.SIGXCPU)")
+    assert result.status is RunStatus.TIMEOUT
+    assert result.error is not None and "CPU" in result.error.message
+
+
 def test_huge_allocation_is_a_memory_error(run: CodeRun) -> None:
     result = run("x = torch.empty(10**11)", memory_mb=512)
     assert result.status is RunStatus.ERROR
@@ -243,3 +250,22 @@ def test_files_are_written_in_a_scratch_folder(run: CodeRun) -> None:
     result = run("import os\nopen('note.txt', 'w').write('hi')\ncwd = os.getcwd()", "cwd")
     assert result.status is RunStatus.OK
     assert os.path.realpath(result.value) != os.path.realpath(os.getcwd())
+
+
+def test_limits_are_set_in_the_child(run: CodeRun) -> None:
+    code = (
+        "import resource\n"
+        "cpu = resource.getrlimit(resource.RLIMIT_CPU)[0]\n"
+        "mem = resource.getrlimit(resource.RLIMIT_AS)[0]\n"
+        "core = resource.getrlimit(resource.RLIMIT_CORE)[0]\n"
+        "fsize = resource.getrlimit(resource.RLIMIT_FSIZE)[0]\n"
+        "status = open('/proc/self/status').read().split('VmSize:')[1]\n"
+        "vm = int(status.split()[0]) * 1024"
+    )
+    result = run(code, "(cpu, mem, core, fsize, vm)", timeout=3.0, memory_mb=700)
+    assert result.status is RunStatus.OK, result.describe()
+    cpu, mem, core, fsize, vm = result.value["__tuple__"]
+    assert 0 < cpu <= 3 + 2 + 60  # timeout + margin past the CPU already used
+    assert vm < mem <= vm + 700 * 2**20
+    assert core == 0
+    assert 0 < fsize <= 2**30
