@@ -1,0 +1,1 @@
+"""Alembic migrations for the progress database (a package so that wheels include them)."""
