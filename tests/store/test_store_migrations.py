@@ -217,3 +217,26 @@ def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
         ("notes",)
     ]
     conn.close()
+
+
+def test_a_failing_upgrade_changes_nothing(tmp_path: Path) -> None:
+    """A dangling reference (written with foreign keys off) makes 0002's foreign-key check fail:
+    the whole upgrade rolls back, the file stays at 0001 with every row, and the backup exists."""
+    url = f"sqlite:///{tmp_path / 'quizapp.sqlite3'}"
+    before = _fill_at_0001(url)
+    raw = sqlite3.connect(tmp_path / "quizapp.sqlite3")
+    raw.execute("PRAGMA foreign_keys = OFF")
+    raw.execute(
+        "UPDATE review_cards SET question_id = 'gone' WHERE user_id = 2 AND question_id = 'q1'"
+    )
+    raw.commit()
+    raw.close()
+    with pytest.raises(StoreError, match=r"from 0001 to 0003 failed.*rolled back.*bak-0001-"):
+        open_store(url)
+    engine = make_engine(url)
+    assert current_revision(engine) == "0001"
+    after = _snapshot(engine)
+    assert after["attempts"] == before["attempts"] and after["users"] == before["users"]
+    assert "practice_sessions" not in inspect(engine).get_table_names()
+    engine.dispose()
+    assert len(list(tmp_path.glob("quizapp.sqlite3.bak-0001-*"))) == 1

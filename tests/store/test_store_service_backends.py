@@ -1,0 +1,64 @@
+"""The progress service end to end on every backend (SQLite and, when reachable, PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from quizapp.bank.models import Question
+from quizapp.grading.types import GradeResult, GradeStatus
+from quizapp.progress import ProgressService
+from quizapp.store import Store, open_store
+
+QUESTIONS = [
+    Question(id=f"{t}.q{i}", kind="shape", topic=t, prompt="p", answer="(1,)")
+    for t in ("shapes", "autograd")
+    for i in range(3)
+]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_service_scenario(store: Store, db_url: str) -> None:
+    clock = Clock()
+    service = ProgressService(store, clock=clock, tz=UTC, fuzz=False)
+    service.add_user("ann")
+    sid = service.start_session("ann", "review")
+    for i in range(20):
+        clock.now += timedelta(hours=5)
+        q = QUESTIONS[i % len(QUESTIONS)]
+        status = GradeStatus.CORRECT if i % 4 else GradeStatus.INCORRECT
+        r = GradeResult(question_id=q.id, seed=i, status=status, given="(1,)", score=None)
+        assert service.record_attempt(
+            "ann", q, r, answer="(1,)", latency_s=1.0 + i, hints_used=i % 2, session_id=sid
+        )
+    service.end_session(sid)
+    stats = service.stats("ann", questions=QUESTIONS)
+    assert stats.totals.attempts == 20 and stats.totals.correct == 15
+    assert stats.totals.time_spent_s == sum(1.0 + i for i in range(20))
+    assert stats.median_latency_s == 10.5
+    assert {t.topic: t.attempts for t in stats.topics} == {"autograd": 9, "shapes": 11}
+    assert stats.longest_streak == 5 and stats.current_streak == 5
+    assert sum(d.attempts for d in stats.activity) == 20
+    assert stats.weakest and stats.weakest[0].accuracy < 1
+    assert service.get_user("ann").attempts == 20
+    queue = service.next_questions("ann", questions=QUESTIONS, mode="drill")
+    assert len(queue) == 6
+    exported = service.export_user("ann")
+    service.import_data(exported, as_user="copy")
+    copy = service.export_user("copy")
+    copy["user"]["name"] = "ann"
+    assert json.dumps(copy, sort_keys=True) == json.dumps(exported, sort_keys=True)
+    assert service.reset("copy", topic="shapes") == 3
+    assert service.remove_user("copy") == 20
+    service.close()
+    # Everything is still there for a fresh process.
+    reopened = ProgressService(open_store(db_url), clock=clock, tz=UTC)
+    assert reopened.stats("ann", questions=QUESTIONS) == stats
+    reopened.close()
