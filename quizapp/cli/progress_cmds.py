@@ -373,7 +373,7 @@ def import_cmd(ctx: click.Context, file: str, as_user: str | None, db: str | Non
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @db_option
 @click.pass_context
-def reset_cmd(  # noqa: PLR0917
+def reset_cmd(
     ctx: click.Context,
     user: str | None,
     question_id: str | None,
