@@ -1,4 +1,4 @@
-"""Pilot tests of start-up, profiles, mock interviews, stats, the browser and the failure screens."""
+"""Pilot tests of start-up, profiles, mock interviews, stats, the browser, failure screens."""
 
 from __future__ import annotations
 
