@@ -82,7 +82,10 @@ def test_zygote_killed_while_idle_restarts_by_itself(runner: Runner) -> None:
 def test_concurrent_runs_from_threads(runner: Runner) -> None:
     def draw(seed: int) -> object:
         request = RunRequest(
-            steps=(Step("x = torch.randn(3)", "setup"),), seed=seed, evaluate="(seed, x.tolist())"
+            steps=(Step("x = torch.randn(3)", "setup"),),
+            seed=seed,
+            evaluate="(seed, x.tolist())",
+            timeout=30,  # twelve processes at once on a small shared machine
         )
         return runner.run(request).value
 
