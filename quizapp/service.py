@@ -240,7 +240,7 @@ class QuizService:
         )
 
     def next_questions(
-        self, user: str, *, mode: str = "review", topic: str | None = None, limit: int = 10
+        self, user: str, *, mode: str = "mixed", topic: str | None = None, limit: int = 10
     ) -> list[QueueItem]:
         questions = self._playable(topic)
         return self.progress.next_questions(
