@@ -95,7 +95,10 @@ def main() -> None:
 
         device_mod.warm_up(args.device, torch)
     except BaseException as exc:
-        _send(sock, {"op": "fatal", "reason": f"device {args.device} is not usable: {exc}"})
+        reason = f"device {args.device} is not usable: {type(exc).__name__}: {exc}"
+        if isolated:
+            reason += f" (if it works outside the sandbox, try {sandbox.ENV_NO_NETNS}=1)"
+        _send(sock, {"op": "fatal", "reason": reason})
         os._exit(0)
     sandbox.reset_signals()
     _serve_or_report(sock, args.device, isolated)

@@ -284,3 +284,15 @@ def test_cuda_run_returns_cpu_values() -> None:
             )
         )
         assert again.ok, again.describe()
+
+
+def test_a_run_on_an_unusable_device_is_a_runner_error(runner: Runner) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    request = RunRequest(steps=(Step("x = 1", "u"),), device="cuda")
+    result = runner.run(request)
+    assert result.status is RunStatus.RUNNER_ERROR
+    assert result.error is not None and "device cuda is not usable" in result.error.message
+    assert runner.run(TRIVIAL).ok
