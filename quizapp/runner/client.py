@@ -319,7 +319,9 @@ class _Zygote:
         with self.lock:
             self.closing = True
             proc = self.proc
-        if proc is not None:
+        if proc is not None and not self.ready.is_set():
+            self._kill()  # still importing torch: nothing to shut down gracefully
+        elif proc is not None:
             with contextlib.suppress(OSError, ValueError):
                 self._send({"op": "shutdown"})
             with contextlib.suppress(OSError, ValueError):

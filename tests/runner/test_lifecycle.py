@@ -296,3 +296,13 @@ def test_a_run_on_an_unusable_device_is_a_runner_error(runner: Runner) -> None:
     assert result.status is RunStatus.RUNNER_ERROR
     assert result.error is not None and "device cuda is not usable" in result.error.message
     assert runner.run(TRIVIAL).ok
+
+
+def test_close_while_starting_is_quick() -> None:
+    r = Runner(device="cpu")
+    r.start()
+    time.sleep(0.3)  # torch is being imported
+    t0 = time.monotonic()
+    r.close()
+    assert time.monotonic() - t0 < 1.5
+    assert r.state.phase == "stopped"
