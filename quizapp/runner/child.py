@@ -55,9 +55,11 @@ def serve_forked(
     device: str,
     *,
     prewarm: bool = True,
+    network_isolated: bool = False,
 ) -> None:
     """In a child just forked from the zygote. Never returns. `prewarm`: this is a spare,
-    with time to pay its copy-on-write faults before a run arrives."""
+    with time to pay its copy-on-write faults before a run arrives. `network_isolated`: the
+    zygote already lives in an empty network namespace, which this child inherits."""
     try:
         os.setsid()
         sandbox.die_with_parent(zygote_pid)
@@ -68,7 +70,7 @@ def serve_forked(
             if fd > 2:
                 os.close(fd)
         sandbox.prefer_oom_kill()
-        isolated = sandbox.isolate_network()
+        isolated = network_isolated or sandbox.isolate_network()
         _serve_or_report(sock, device, isolated, prewarm=prewarm)
     finally:
         os._exit(0)

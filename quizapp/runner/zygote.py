@@ -14,7 +14,7 @@ Why it is built this way (measured; see docs/runner.md):
   forked after a multi-threaded OpenMP op deadlocks on its next parallel op;
 - CUDA/MPS are never initialised here (a forked child could not use them): such runs go to
   fresh processes (fork + exec of `quizapp.runner.child`) that initialise the device themselves;
-- one pre-forked, pre-warmed spare child waits for the next run, so a run costs ~10 ms;
+- two pre-forked, pre-warmed spare children wait for the next runs, so a run costs ~5-10 ms;
 - the zygote enforces each run's wall clock (it is the children's parent) and kills the child's
   whole process group once it has replied, leftover grandchildren included.
 """
@@ -49,6 +49,7 @@ from quizapp.runner.protocol import (  # noqa: E402
 )
 
 ENV_FRESH = "QUIZAPP_RUNNER_FRESH_PROCESS"  # "1": CPU runs in fresh processes too (tests)
+SPARES = 2
 FRESH_START_TIMEOUT_S = 180.0  # a fresh child must be ready (torch imported, device up) by then
 MAX_SPARE_FAILURES = 3
 SIGNAL_NAMES = {int(s): s.name for s in signal.Signals}
@@ -93,8 +94,11 @@ class Zygote:
         self.subreaper = sandbox.become_subreaper()
         self.pid = os.getpid()
         self.children: dict[int, _Child] = {}
-        self.spare: _Child | None = None
+        # Spares: forked, pre-warmed children waiting for a run. Two, so that a run that follows
+        # another at once still finds one ready while the zygote forks the next (~8 ms a fork).
+        self.spares: list[_Child] = []
         self.spare_failures = 0
+        self.network_isolated = False  # set by main(): whether this process unshared its netns
         self.stopping = False
         self.parent_decoder = FrameDecoder()
         self.sel = selectors.DefaultSelector()
@@ -216,23 +220,30 @@ class Zygote:
 
     # -- children ------------------------------------------------------------------------------
     def take_spare(self, device: str, fresh: bool) -> _Child | None:
-        spare = self.spare
-        if spare is None or spare.device != device or spare.fresh != fresh:
+        fitting = [c for c in self.spares if c.device == device and c.fresh == fresh]
+        if not fitting:
             return None
-        self.spare = None
+        # A ready one if there is one; else the oldest, which is closest to ready.
+        spare = next((c for c in fitting if c.ready), fitting[0])
+        self.spares.remove(spare)
         return spare
 
+    def forget_spare(self, child: _Child) -> None:
+        if child in self.spares:
+            self.spares.remove(child)
+            self.spare_failures += 1
+
     def ensure_spare(self) -> None:
-        if (
-            self.spare is not None
-            or not self.spare_enabled
-            or self.stopping
-            or self.spare_failures >= MAX_SPARE_FAILURES
-        ):
+        if not self.spare_enabled or self.stopping:
             return
-        with contextlib.suppress(OSError):
-            fresh = self.force_fresh or uses_fresh_process(self.device)
-            self.spare = self.new_child(self.device, fresh, spare=True)
+        fresh = self.force_fresh or uses_fresh_process(self.device)
+        # A fresh (exec'd, device-initialising) child is expensive: keep just one of those.
+        wanted = 1 if fresh else SPARES
+        while len(self.spares) < wanted and self.spare_failures < MAX_SPARE_FAILURES:
+            try:
+                self.spares.append(self.new_child(self.device, fresh, spare=True))
+            except OSError:
+                return
 
     def new_child(self, device: str, fresh: bool, *, spare: bool = False) -> _Child:
         parent_sock, child_sock = socket.socketpair()
@@ -253,7 +264,15 @@ class Zygote:
                 else:
                     from quizapp.runner.child import serve_forked
 
-                    serve_forked(child_sock, out_fd, err_fd, self.pid, device, prewarm=spare)
+                    serve_forked(
+                        child_sock,
+                        out_fd,
+                        err_fd,
+                        self.pid,
+                        device,
+                        prewarm=spare,
+                        network_isolated=self.network_isolated,
+                    )
             finally:
                 os._exit(71)
         child_sock.close()
@@ -314,9 +333,7 @@ class Zygote:
         elif op == "fatal":
             reason = str(message.get("reason", "the child could not start"))
             self.kill(child)
-            if child is self.spare:
-                self.spare = None
-                self.spare_failures += 1
+            self.forget_spare(child)
             if child.run_id is not None:
                 self.finish_status(child, RunStatus.RUNNER_ERROR, RunError("RunnerError", reason))
 
@@ -379,9 +396,7 @@ class Zygote:
             if child is None:  # an orphan we killed: reaped, nothing more to do
                 continue
             self.drain(child)
-            if child is self.spare:
-                self.spare = None
-                self.spare_failures += 1
+            self.forget_spare(child)
             if not child.done and child.run_id is not None:
                 self.finish_exited(child, wait_status)
             self.close_socket(child)
@@ -521,18 +536,6 @@ def _warm_up(torch: Any) -> None:
         from quizapp.runner import instruments  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
 
 
-def _probe_isolation() -> bool:
-    """Whether a child can have its own network namespace here (a throwaway fork)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os._exit(0 if sandbox.isolate_network() else 1)
-        finally:
-            os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
-
-
 def main() -> None:
     import argparse
 
@@ -554,6 +557,10 @@ def main() -> None:
             os.write(proto_out, encode_message({"op": "fatal", "reason": reason}))
         sys.exit(1)
 
+    # Once, here, while this process is still single-threaded (unshare needs that, and torch
+    # starts threads): every child then inherits the empty network namespace for free, where
+    # doing it per child cost 4-8 ms of each run.
+    isolated = sandbox.isolate_network()
     try:
         import torch
     except ImportError as exc:
@@ -574,7 +581,6 @@ def main() -> None:
     except Exception as exc:
         fatal(f"torch {torch.__version__} failed a warm-up op: {type(exc).__name__}: {exc}")
         return
-    isolated = _probe_isolation()
     gc.collect()
     gc.freeze()  # children then never touch the zygote's objects' GC headers: fewer page copies
     hello = {
@@ -588,6 +594,7 @@ def main() -> None:
     }
     os.write(proto_out, encode_message(hello))
     zygote = Zygote(proto_in, proto_out, device, str(torch.__version__), not args.no_spare)
+    zygote.network_isolated = isolated
     zygote.loop()
 
 
