@@ -15,7 +15,7 @@ ENV_DEVICE = "QUIZAPP_DEVICE"
 
 
 def bundled_bank_dir() -> Path:
-    """The bank that ships with the app: `questions/` in a checkout, `quizapp/questions` in a wheel."""
+    """The bundled bank: `questions/` in a checkout, `quizapp/questions` inside a wheel."""
     packaged = Path(__file__).parent / "questions"
     if packaged.is_dir():
         return packaged

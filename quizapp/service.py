@@ -14,8 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quizapp.bank import Bank, Problem, Variant, draw_variant, load_bank, new_seed
-from quizapp.bank import params_as_code, substitute
+from quizapp.bank import (
+    Bank,
+    Problem,
+    Variant,
+    draw_variant,
+    load_bank,
+    new_seed,
+    params_as_code,
+    substitute,
+)
 from quizapp.bank.models import Kind, Question
 from quizapp.config import Settings
 from quizapp.grading.types import GradeResult

@@ -22,7 +22,7 @@ db_option = click.option(
     "db",
     default=None,
     metavar="URL",
-    help="Database URL or SQLite file path. Env: QUIZAPP_DB. Default: a SQLite file in your data dir.",
+    help="Database URL or SQLite file path. Env: QUIZAPP_DB. Default: SQLite in your data dir.",
 )
 device_option = click.option(
     "--device",
