@@ -211,11 +211,12 @@ class QuizService:
     def add_user(self, name: str) -> UserInfo:
         return self.progress.add_user(name)
 
-    def rename_user(self, old: str, new: str) -> None:
-        self.progress.rename_user(old, new)
+    def rename_user(self, old: str, new: str) -> UserInfo:
+        return self.progress.rename_user(old, new)
 
-    def remove_user(self, name: str) -> None:
-        self.progress.remove_user(name)
+    def remove_user(self, name: str) -> int:
+        """Removes the profile and its progress; returns how many attempts went with it."""
+        return self.progress.remove_user(name)
 
     def start_session(self, user: str, mode: str, topic: str | None = None) -> int:
         return self.progress.start_session(user, mode, topic)
