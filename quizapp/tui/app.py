@@ -29,6 +29,8 @@ from quizapp.tui.practice import MOCK_QUESTIONS, MOCK_SECONDS_PER_QUESTION, MODE
 
 ServiceSource = Service | Callable[[], Service]
 RUNNER_POLL_S = 0.25
+# The store knows four kinds of session; a mixed round is a review, one question a drill.
+SESSION_MODE = {"mixed": "review", "single": "drill"}
 
 
 class QuizApp(App[None]):
@@ -72,7 +74,8 @@ class QuizApp(App[None]):
 
         self.push_screen(HomeScreen())
         self._update_subtitle()
-        self.boot()
+        # Paint first: the boot worker's imports (pydantic, SQLAlchemy) would hold the GIL.
+        self.call_after_refresh(self.boot)
 
     @work(thread=True, exclusive=True, group="boot")
     def boot(self) -> None:
@@ -86,6 +89,10 @@ class QuizApp(App[None]):
             self.post_message(BootFailed(_say(exc)))
             return
         self.post_message(Booted(service, users))
+        # Import the grading stack now, off the UI thread: imports hold the GIL, and doing them
+        # during the first check stalled the event loop for ~80 ms.
+        with contextlib.suppress(Exception):
+            getattr(service, "grader", None)
 
     @on(Booted)
     def _booted(self, message: Booted) -> None:
@@ -231,7 +238,7 @@ class QuizApp(App[None]):
             if not items:
                 self.post_message(RoundEmpty(mode, topic))
                 return
-            session_id = svc.start_session(user, mode, topic)
+            session_id = svc.start_session(user, SESSION_MODE.get(mode, mode), topic)
         except Exception as exc:
             self.post_message(ServiceError("start practising", _say(exc)))
             return

@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from quizapp.bank.models import Question
-from quizapp.grading.types import GradeResult
+if TYPE_CHECKING:  # pydantic models cost ~0.2 s to import: not before the first frame
+    from quizapp.bank.models import Question
+    from quizapp.grading.types import GradeResult
 
 
 class RunnerStatusLike(Protocol):

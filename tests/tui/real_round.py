@@ -52,6 +52,7 @@ async def full_round(db_path: Path) -> dict[str, Any]:
                 answer = "(16, 64)"
             else:  # fixture.matmul-shape: (b, n, 3) from this variant's params
                 answer = f"({shown.params['b']}, {shown.params['n']}, 3)"
+            await pilot.pause()  # the answer box takes focus on mount
             await pilot.press(*answer, "enter")
             await until(pilot, lambda s=screen: app.screen is not s)
             result_screen = app.screen
