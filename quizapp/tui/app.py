@@ -25,7 +25,14 @@ from quizapp.tui.messages import (
     ServiceError,
 )
 from quizapp.tui.ports import Service, UserLike
-from quizapp.tui.practice import MOCK_QUESTIONS, MOCK_SECONDS_PER_QUESTION, MODES, Item, Round
+from quizapp.tui.practice import (
+    MOCK_QUESTIONS,
+    MOCK_SECONDS_PER_QUESTION,
+    MODES,
+    Item,
+    Round,
+    spread_topics,
+)
 
 ServiceSource = Service | Callable[[], Service]
 RUNNER_POLL_S = 0.25
@@ -232,9 +239,12 @@ class QuizApp(App[None]):
         try:
             if items is None:
                 queue_mode = "mixed" if mode == "mock" else mode
-                limit = MOCK_QUESTIONS if mode == "mock" else 10
+                limit = MOCK_QUESTIONS * 8 if mode == "mock" else 10
                 queue = svc.next_questions(user, mode=queue_mode, topic=topic, limit=limit)
                 items = [Item(q.question_id, q.seed, q.reason) for q in queue]
+                if mode == "mock":
+                    questions = svc.bank.questions
+                    items = spread_topics(items, lambda q: questions[q].topic, MOCK_QUESTIONS)
             if not items:
                 self.post_message(RoundEmpty(mode, topic))
                 return

@@ -136,3 +136,17 @@ class RoundSummary:
 def format_seconds(seconds: float) -> str:
     seconds = max(0, round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def spread_topics(items: list[Item], topic_of: Callable[[str], str], count: int) -> list[Item]:
+    """Up to `count` items taking topics in turn, so a mock interview is not one topic."""
+    by_topic: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        by_topic[topic_of(item.question_id)].append(item)
+    queues = list(by_topic.values())
+    picked: list[Item] = []
+    while len(picked) < count and any(queues):
+        for queue in queues:
+            if queue and len(picked) < count:
+                picked.append(queue.pop(0))
+    return picked

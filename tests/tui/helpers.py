@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 from collections.abc import Callable
 
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.worker import WorkerCancelled
 
 from quizapp.tui.app import QuizApp
 
@@ -17,7 +19,8 @@ async def settle(pilot: Pilot[None]) -> None:
     # the author-mode watcher runs for the app's lifetime; everything else finishes
     workers = [w for w in pilot.app.workers if w.group != "watch"]
     if workers:  # an empty list would mean "all of them"
-        await pilot.app.workers.wait_for_complete(workers)
+        with contextlib.suppress(WorkerCancelled):  # a cancelled check is a finished one
+            await pilot.app.workers.wait_for_complete(workers)
     await pilot.pause()
 
 

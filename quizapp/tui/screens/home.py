@@ -53,7 +53,7 @@ class HomeScreen(Screen[None]):
         with VerticalScroll(id="home"):
             yield Static("Loading the question bank…", id="home-greeting")
             yield Static("", id="home-notice", classes="hidden")
-            with Horizontal(id="home-figures"):
+            with Horizontal(id="home-figures", classes="hidden"):
                 yield Static("", id="home-today", classes="figure")
                 yield Static("", id="home-streak", classes="figure")
             with Horizontal(id="home-actions"):
@@ -73,6 +73,8 @@ class HomeScreen(Screen[None]):
     def reload_data(self) -> None:
         if self.quiz.ready and self.quiz.user:
             self.load(self.quiz.user)
+        elif self.quiz.ready:
+            self.query_one("#home-greeting", Static).update("Choose a profile to start: press u.")
 
     @work(thread=True, exclusive=True, group="home")
     def load(self, user: str) -> None:
@@ -100,6 +102,7 @@ class HomeScreen(Screen[None]):
         s = data.stats
         if s is None:
             return
+        self.query_one("#home-figures").remove_class("hidden")
         self.query_one("#home-today", Static).update(
             Text.assemble(
                 ("Today\n", "bold"),

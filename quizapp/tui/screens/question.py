@@ -88,7 +88,12 @@ class QuestionScreen(Screen[None]):
         hints = ""
         if self.round.hints_allowed and self.shown.hints:
             hints = f" · ctrl+t: hint ({len(self.shown.hints)})"
-        return f"{submit}: submit{hints} · Esc: home"
+        leave = "Esc: finish" if self.round.is_mock else "Esc: home"
+        return f"{submit}: submit{hints} · {leave}"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hides the hint key where hints are not allowed (mock interviews)."""
+        return action != "hint" or self.round.hints_allowed
 
     def on_mount(self) -> None:
         self._focus_answer()
@@ -193,8 +198,7 @@ class QuestionScreen(Screen[None]):
 
     def action_escape(self) -> None:
         if self.checking:
-            self.cancel_check()
-            self.workers.cancel_group(self, "check")
+            self.cancel_check()  # the worker sees the event, stops the run and posts nothing
             self._set_checking(False)
             self._say_feedback("Check cancelled. Edit your answer and submit again.", None)
             return

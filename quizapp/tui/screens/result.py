@@ -66,7 +66,7 @@ def comparison(result: GradeResult, kind: str) -> RenderableType:
         table.add_row("Live truth", Text(result.expected_display or str(result.expected)))
         if result.feedback and result.status is not GradeStatus.CORRECT:
             table.add_row("Why", Text(result.feedback))
-    if result.stdout.strip():
+    if result.stdout.strip() and kind != "output":  # for output the truth is what it printed
         table.add_row("Printed", Text(result.stdout.rstrip(), style="dim"))
     if result.torch_version:
         table.add_row("Ran on", Text(f"{result.device}, torch {result.torch_version}", style="dim"))
