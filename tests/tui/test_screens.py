@@ -154,7 +154,7 @@ async def test_every_question_broken() -> None:
         problems_node = tree.root.children[-1]  # type: ignore[attr-defined]
         screen.preview(problems_node.children[0].data)
         await pilot.pause()
-        shown = text_of(app, "#b-problem")
+        shown = text_of(app, ".b-problem")
         assert "bank/a.yaml:3" in shown and "did you mean" in shown
 
 

@@ -122,14 +122,14 @@ class BrowserScreen(Screen[None]):
                 pane.mount(Static(Text(f"Cannot show {data.id}: {exc}", style="red")))
                 return
             where = Text(f"{data.location()}  ·  p: practise it  ·  s: new seed", style="dim")
-            pane.mount(QuestionView(shown), Static(where, id="b-where"))
+            pane.mount(QuestionView(shown, with_options=True), Static(where, classes="b-where"))
         elif data is not None:
             self.selected = None
             text = Text("Problem\n", style="bold red")
             if data.location():
                 text.append(data.location() + "\n", style="dim")
             text.append(data.message)
-            pane.mount(Static(text, id="b-problem"))
+            pane.mount(Static(text, classes="b-problem"))
         else:
             self.selected = None
             pane.mount(Static("Choose a question to preview it.", classes="dim"))

@@ -30,16 +30,27 @@ def title_line(shown: ShownQuestionLike, extra: str = "") -> Text:
 class QuestionView(Vertical):
     """Pure display; `show_hint(n)` reveals the first n hints."""
 
-    def __init__(self, shown: ShownQuestionLike, *, extra: str = "", **kwargs: object) -> None:
+    def __init__(
+        self,
+        shown: ShownQuestionLike,
+        *,
+        extra: str = "",
+        with_options: bool = False,
+        **kwargs: object,
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.shown = shown
         self.extra = extra
+        self.with_options = with_options  # a preview lists them; a question offers them to pick
 
     def compose(self) -> ComposeResult:
         yield Static(title_line(self.shown, self.extra), id="q-title")
         yield Markdown(self.shown.prompt, id="q-prompt")
         if self.shown.setup_code:
             yield Static(setup_syntax(self.shown.setup_code), id="q-setup")
+        if self.with_options and self.shown.options:
+            lines = "\n".join(f"{letter}) {text}" for letter, text in self.shown.options)
+            yield Static(Text(lines), id="q-options")
         yield Static("", id="q-hints", classes="hidden")
 
     def show_hints(self, count: int) -> None:
