@@ -36,6 +36,7 @@ from quizapp.tui.practice import (
 
 ServiceSource = Service | Callable[[], Service]
 RUNNER_POLL_S = 0.25
+QUIT_GRACE_S = 5.0  # how long quitting waits for a running check to be saved
 # The store knows four kinds of session; a mixed round is a review, one question a drill.
 SESSION_MODE = {"mixed": "review", "single": "drill"}
 
@@ -64,6 +65,7 @@ class QuizApp(App[None]):
         self.bank_version = 0
         self._watch_stop = threading.Event()
         self._open_sessions: set[int] = set()
+        self._quitting = False
 
     # -- the service ------------------------------------------------------------------------
     @property
@@ -357,6 +359,24 @@ class QuizApp(App[None]):
 
     # -- shutting down ----------------------------------------------------------------------
     async def action_quit(self) -> None:
+        """Quits; an answer being checked is saved first (a check takes milliseconds)."""
+        if self._quitting or not any(getattr(s, "checking", False) for s in self.screen_stack):
+            self.quit_now()
+            return
+        self._quitting = True
+        self.notify("Saving your answer, then quitting…")
+        self.set_timer(QUIT_GRACE_S, self.quit_now)
+
+    @property
+    def quitting(self) -> bool:
+        return self._quitting
+
+    def check_finished(self) -> None:
+        """Called by the question screen when a check ends (saved, failed or cancelled)."""
+        if self._quitting:
+            self.quit_now()
+
+    def quit_now(self) -> None:
         self.shutdown()
         self.exit()
 

@@ -356,3 +356,19 @@ async def test_watch_reloads_changed_yaml(tmp_path: Path) -> None:
         await until(pilot, lambda: fake.reloads >= 1, timeout=15)
         await pilot.pause()
         assert any("Bank reloaded" in str(n.message) for n in app._notifications)
+
+
+async def test_quitting_during_a_check_saves_the_answer_first() -> None:
+    fake = FakeService(grade_delay=0.4)
+    app = create_app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, QuestionScreen))
+        await pilot.pause()
+        await pilot.press(*"(16, 64)", "enter")
+        await until(pilot, fake.grading.is_set)
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: not app.is_running, timeout=6)
+    assert [r.question_id for r in fake.recorded] == ["shapes.linear-out"]
+    assert fake.closed

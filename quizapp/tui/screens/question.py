@@ -207,11 +207,13 @@ class QuestionScreen(Screen[None]):
     @on(CheckCancelled)
     def _cancelled(self) -> None:
         self._set_checking(False)
+        self.quiz.check_finished()
 
     @on(CheckFailed)
     def _failed(self, message: CheckFailed) -> None:
         self._set_checking(False)
         self._say_feedback(f"The check could not run: {message.reason}", "error")
+        self.quiz.check_finished()
 
     @on(Graded)
     def _graded(self, message: Graded) -> None:
@@ -220,6 +222,9 @@ class QuestionScreen(Screen[None]):
         if message.token is not self._cancel or message.token.is_set():
             return
         self._set_checking(False)
+        if self.quiz.quitting:  # the answer is saved; nothing more to show
+            self.quiz.check_finished()
+            return
         result = message.result
         if result.status is GradeStatus.INVALID:
             self._say_feedback(f"Not a valid answer: {result.feedback} — try again.", "invalid")
