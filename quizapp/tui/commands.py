@@ -67,6 +67,7 @@ class QuizCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, help_text, callback in self._commands():
-            score = matcher.match(name)
+            # a question is found by its id too ("hooks.code-capture"), shown in the help line
+            score = max(matcher.match(name), matcher.match(help_text) * 0.9)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
