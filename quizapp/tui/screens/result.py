@@ -159,6 +159,7 @@ class ResultScreen(Screen[None]):
             body.update(message.renderable)
         else:
             body.update(Text(message.error or "", style="dim"))
+        self.call_after_refresh(self.query_one("#r-why").scroll_visible)
 
 
 def _key_points(points: tuple[str, ...], result: GradeResult) -> Text:
