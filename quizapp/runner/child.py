@@ -55,6 +55,7 @@ def serve_forked(
     device: str,
     *,
     prewarm: bool = True,
+    heavy: bool = False,
     network_isolated: bool = False,
 ) -> None:
     """In a child just forked from the zygote. Never returns. `prewarm`: this is a spare,
@@ -71,7 +72,7 @@ def serve_forked(
                 os.close(fd)
         sandbox.prefer_oom_kill()
         isolated = network_isolated or sandbox.isolate_network()
-        _serve_or_report(sock, device, isolated, prewarm=prewarm)
+        _serve_or_report(sock, device, isolated, prewarm=prewarm, heavy=heavy)
     finally:
         os._exit(0)
 
@@ -107,11 +108,15 @@ def main() -> None:
     os._exit(0)
 
 
-def _serve(sock: socket.socket, device: str, isolated: bool, *, prewarm: bool = True) -> None:
+def _serve(
+    sock: socket.socket, device: str, isolated: bool, *, prewarm: bool = True, heavy: bool = False
+) -> None:
     global _reserve
     reader = sock.makefile("rb")
     # Address space held back (never touched, so free to map) and released on MemoryError.
     _reserve = mmap.mmap(-1, EMERGENCY_RESERVE)
+    if heavy:
+        _import_dynamo()
     if prewarm:
         _prewarm(device)
     _send(sock, {"op": "ready", "network_isolated": isolated, "pid": os.getpid()})
@@ -139,11 +144,11 @@ def _serve(sock: socket.socket, device: str, isolated: bool, *, prewarm: bool = 
 
 
 def _serve_or_report(
-    sock: socket.socket, device: str, isolated: bool, *, prewarm: bool = True
+    sock: socket.socket, device: str, isolated: bool, *, prewarm: bool = True, heavy: bool = False
 ) -> None:
     """`_serve`, with a failure of the child itself reported as such (never a silent exit)."""
     try:
-        _serve(sock, device, isolated, prewarm=prewarm)
+        _serve(sock, device, isolated, prewarm=prewarm, heavy=heavy)
     except BaseException as exc:
         with contextlib.suppress(BaseException):
             reason = "".join(traceback.format_exception(exc))[-MAX_TRACEBACK:]
@@ -153,6 +158,17 @@ def _serve_or_report(
 
 def _send(sock: socket.socket, payload: dict[str, Any]) -> None:
     sock.sendall(encode_message(payload))
+
+
+def _import_dynamo() -> None:
+    """A heavy spare: what an optimizer's first step() imports (torch._dynamo, ~1.5 s)."""
+    import torch
+
+    with contextlib.suppress(Exception):
+        weight = torch.nn.Parameter(torch.ones(2))
+        opt = torch.optim.SGD([weight], lr=0.1)
+        weight.sum().backward()
+        opt.step()
 
 
 def _prewarm(device: str) -> None:

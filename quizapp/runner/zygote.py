@@ -59,9 +59,18 @@ class _Child:
     """One child process and the run it serves."""
 
     def __init__(
-        self, pid: int, sock: socket.socket, *, out_fd: int, err_fd: int, device: str, fresh: bool
+        self,
+        pid: int,
+        sock: socket.socket,
+        *,
+        out_fd: int,
+        err_fd: int,
+        device: str,
+        fresh: bool,
+        heavy: bool = False,
     ) -> None:
         self.pid = pid
+        self.heavy = heavy  # a spare that has torch._dynamo imported (see needs_heavy)
         self.sock: socket.socket | None = sock
         self.out_fd = out_fd
         self.err_fd = err_fd
@@ -97,6 +106,7 @@ class Zygote:
         # Spares: forked, pre-warmed children waiting for a run. Two, so that a run that follows
         # another at once still finds one ready while the zygote forks the next (~8 ms a fork).
         self.spares: list[_Child] = []
+        self.heavy_seen = False  # a run needed torch._dynamo: keep a heavy spare from now on
         self.spare_failures = 0
         self.network_isolated = False  # set by main(): whether this process unshared its netns
         self.stopping = False
@@ -192,7 +202,9 @@ class Zygote:
     def start_run(self, run_id: int, request: dict[str, Any]) -> None:
         device = request.get("device") or self.device
         fresh = self.force_fresh or uses_fresh_process(device)
-        child = self.take_spare(device, fresh)
+        heavy = needs_heavy(request)
+        self.heavy_seen = self.heavy_seen or (heavy and not fresh)
+        child = self.take_spare(device, fresh, heavy)
         if child is None:
             try:
                 child = self.new_child(device, fresh)
@@ -219,8 +231,12 @@ class Zygote:
                 )
 
     # -- children ------------------------------------------------------------------------------
-    def take_spare(self, device: str, fresh: bool) -> _Child | None:
+    def take_spare(self, device: str, fresh: bool, heavy: bool = False) -> _Child | None:
         fitting = [c for c in self.spares if c.device == device and c.fresh == fresh]
+        # A heavy run prefers a heavy spare (else any: it imports what it needs itself); a
+        # light run never takes a heavy spare, which is costly to replace.
+        same = [c for c in fitting if c.heavy == heavy]
+        fitting = same if (same or not heavy) else fitting
         if not fitting:
             return None
         # A ready one if there is one; else the oldest, which is closest to ready.
@@ -239,13 +255,19 @@ class Zygote:
         fresh = self.force_fresh or uses_fresh_process(self.device)
         # A fresh (exec'd, device-initialising) child is expensive: keep just one of those.
         wanted = 1 if fresh else SPARES
-        while len(self.spares) < wanted and self.spare_failures < MAX_SPARE_FAILURES:
-            try:
-                self.spares.append(self.new_child(self.device, fresh, spare=True))
-            except OSError:
-                return
+        light = [c for c in self.spares if not c.heavy]
+        try:
+            while len(light) < wanted and self.spare_failures < MAX_SPARE_FAILURES:
+                light.append(self.new_child(self.device, fresh, spare=True))
+                self.spares.append(light[-1])
+            if self.heavy_seen and not fresh and not any(c.heavy for c in self.spares):
+                self.spares.append(self.new_child(self.device, fresh, spare=True, heavy=True))
+        except OSError:
+            return
 
-    def new_child(self, device: str, fresh: bool, *, spare: bool = False) -> _Child:
+    def new_child(
+        self, device: str, fresh: bool, *, spare: bool = False, heavy: bool = False
+    ) -> _Child:
         parent_sock, child_sock = socket.socketpair()
         out_fd = _capture_file("stdout")
         err_fd = _capture_file("stderr")
@@ -271,13 +293,16 @@ class Zygote:
                         self.pid,
                         device,
                         prewarm=spare,
+                        heavy=heavy,
                         network_isolated=self.network_isolated,
                     )
             finally:
                 os._exit(71)
         child_sock.close()
         parent_sock.setblocking(False)
-        child = _Child(pid, parent_sock, out_fd=out_fd, err_fd=err_fd, device=device, fresh=fresh)
+        child = _Child(
+            pid, parent_sock, out_fd=out_fd, err_fd=err_fd, device=device, fresh=fresh, heavy=heavy
+        )
         self.children[pid] = child
         self.sel.register(parent_sock, selectors.EVENT_READ, child)
         return child
@@ -500,6 +525,18 @@ def _exec_fresh_child(sock_fd: int, out_fd: int, err_fd: int, device: str, zygot
     os.execv(sys.executable, argv)
 
 
+# Code that builds an optimizer (its step() imports torch._dynamo) or compiles: such runs go to
+# a "heavy" spare that imported torch._dynamo while it waited. A textual test, on purpose: a
+# miss only costs time (the run imports it itself), never correctness.
+HEAVY_MARKERS = ("optim", "compile", "_dynamo")
+
+
+def needs_heavy(request: dict[str, Any]) -> bool:
+    code = [str(step.get("code", "")) for step in request.get("steps", ())]
+    code.append(str(request.get("evaluate") or ""))
+    return any(marker in part for part in code for marker in HEAVY_MARKERS)
+
+
 # -- start-up ----------------------------------------------------------------------------------
 def _warm_up(torch: Any) -> None:
     """Exercise the common paths once so that every forked child finds them ready."""
@@ -516,10 +553,8 @@ def _warm_up(torch: Any) -> None:
     logits = lin(hidden.flatten(1))
     loss = F.cross_entropy(logits, torch.tensor([0, 1, 2, 3])) + F.mse_loss(logits, logits * 0)
     loss.backward()
-    # The first optimizer built in a process imports torch._dynamo (~1.4 s): pay it once here.
-    opt = torch.optim.SGD(lin.parameters(), lr=0.1)
-    opt.step()
-    opt.zero_grad()
+    # Not here: an optimizer's step() imports torch._dynamo (~80 MB, 1.3-2.2 s). In the zygote
+    # it would make every fork and exit slower (~2x); runs that need it get a heavy spare.
     # backward(gradient=...) imports torch.fx.experimental.symbolic_shapes on first use (~0.5 s).
     probe = torch.ones(2, requires_grad=True)
     (probe * 2).backward(torch.ones(2))

@@ -306,3 +306,17 @@ def test_close_while_starting_is_quick() -> None:
     r.close()
     assert time.monotonic() - t0 < 1.5
     assert r.state.phase == "stopped"
+
+
+def test_optimizer_runs_work_and_are_routed_to_a_heavy_spare(runner: Runner) -> None:
+    from quizapp.runner.zygote import needs_heavy
+
+    code = "w = nn.Parameter(torch.ones(3))\nopt = torch.optim.SGD([w], lr=0.5)\n"
+    code += "(w * w).sum().backward()\nopt.step()"
+    request = RunRequest(steps=(Step(code, "setup"),), evaluate="w", timeout=30)
+    assert needs_heavy(request.to_json())
+    assert not needs_heavy(RunRequest(steps=(Step("x = torch.ones(2)", "setup"),)).to_json())
+    for _ in range(2):  # the first imports torch._dynamo itself; the second gets a heavy spare
+        result = runner.run(request)
+        assert result.ok, result.describe()
+        assert result.value["__tensor__"]["values"] == [0.0, 0.0, 0.0]
