@@ -49,7 +49,7 @@ class QuizApp(App[None]):
     COMMANDS: ClassVar = App.COMMANDS | {QuizCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),  # in help and palette
     ]
 
     def __init__(

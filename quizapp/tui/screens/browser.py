@@ -58,7 +58,7 @@ class BrowserScreen(Screen[None]):
                 yield Tree[NodeData]("bank", id="b-tree")
             with VerticalScroll(id="b-preview"):
                 yield Static("Choose a question to preview it.", id="b-empty", classes="dim")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.seed = self.quiz.service.new_seed()

@@ -62,7 +62,7 @@ class HomeScreen(Screen[None]):
             with Vertical(id="home-mastery-box"):
                 yield Static("Mastery by topic", classes="section-title")
                 yield Chart("", id="home-mastery")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.reload_data()

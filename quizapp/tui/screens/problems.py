@@ -26,4 +26,4 @@ class FatalScreen(Screen[None]):
             yield Static(Text(self.title_text, style="bold red"))
             yield Static(self.reason, id="fatal-reason")
             yield Static("Fix the above and start quizapp again. q: quit", classes="dim")
-        yield Footer()
+        yield Footer(compact=True)

@@ -78,7 +78,7 @@ class QuestionScreen(Screen[None]):
                 yield Static(self._help_line(), id="q-help")
                 yield Static("", id="q-clock")
             yield Static("", id="q-feedback", classes="hidden")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _help_line(self) -> str:
         kind = self.shown.question.kind.value

@@ -112,7 +112,7 @@ class ResultScreen(Screen[None]):
                 yield LoadingIndicator(id="why-spinner")
                 yield Static("", id="why-body")
             yield Static(self._next_line(), id="r-next")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _next_line(self) -> str:
         more = self.round.index + 1 < len(self.round.items)

@@ -49,7 +49,7 @@ class StatsScreen(Screen[None]):
             yield Chart("", id="st-heatmap")
             yield Static("Weakest questions", classes="section-title")
             yield DataTable(id="st-weakest", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.reload_data()

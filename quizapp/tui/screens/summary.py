@@ -49,7 +49,7 @@ class SummaryScreen(Screen[None]):
             review = "\n".join(f"• {qid}" for qid in s.to_review) or "Nothing — all correct."
             yield Static(review, id="s-review")
             yield Static("Recorded like any other practice. Esc: home", classes="dim")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#s-times", DataTable)
