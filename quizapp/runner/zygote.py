@@ -310,6 +310,10 @@ class Zygote:
     def dispatch(self, child: _Child) -> None:
         if child.sock is None:
             return
+        if child.request is not None and not child.heavy and needs_heavy(child.request):
+            # It will import torch._dynamo itself (~1-2 s): our overhead, not the code's time.
+            grace = {"timeout": child.timeout + HEAVY_GRACE_S}
+            child.request = {**child.request, **grace}
         child.dispatched = time.monotonic()
         child.deadline = child.dispatched + child.timeout
         try:
@@ -529,6 +533,7 @@ def _exec_fresh_child(sock_fd: int, out_fd: int, err_fd: int, device: str, zygot
 # a "heavy" spare that imported torch._dynamo while it waited. A textual test, on purpose: a
 # miss only costs time (the run imports it itself), never correctness.
 HEAVY_MARKERS = ("optim", "compile", "_dynamo")
+HEAVY_GRACE_S = 5.0
 
 
 def needs_heavy(request: dict[str, Any]) -> bool:
