@@ -69,7 +69,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SESSION_MODES = ("review", "learn", "drill", "mock")
+SESSION_MODES = ("review", "learn", "drill", "mixed", "mock")
 USER_COLUMNS = (User.id, User.name, User.created_at, User.new_per_day)
 MAX_NAME = 64
 WEAKEST = 10

@@ -38,7 +38,7 @@ ServiceSource = Service | Callable[[], Service]
 RUNNER_POLL_S = 0.25
 QUIT_GRACE_S = 5.0  # how long quitting waits for a running check to be saved
 # The store knows four kinds of session; a mixed round is a review, one question a drill.
-SESSION_MODE = {"mixed": "review", "single": "drill"}
+SESSION_MODE = {"single": "drill"}  # a single question from the browser is a drill
 
 
 class QuizApp(App[None]):
