@@ -75,7 +75,11 @@ class StatsScreen(Screen[None]):
             totals.update(Text(f"Could not read progress: {message.error}", style="red"))
             return
         t = s.totals
-        right = f"{t.attempts} answers · {t.accuracy:.0%} right" if t.accuracy else "no answers yet"
+        right = (
+            f"{t.attempts} answers · {t.accuracy:.0%} right"
+            if t.accuracy is not None
+            else "no answers yet"
+        )
         latency = s.median_latency_s
         totals.update(
             Text.assemble(
