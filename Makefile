@@ -41,6 +41,8 @@ test: lint typecheck contracts validate unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/check_latency.py
+	$(BIN)/python bench/runner_latency.py
+	$(BIN)/python bench/explain_overhead.py
 	$(BIN)/python bench/stats_queries.py
 	$(BIN)/python bench/tui_startup.py
 
