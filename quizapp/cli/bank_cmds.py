@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
 from rich.panel import Panel
@@ -556,21 +557,27 @@ def list_cmd(
     if not questions:
         console.print("no questions match")
         return
-    table = Table(title=f"{len(questions)} question(s)", title_justify="left")
-    table.add_column("id", no_wrap=True)
-    for column in ("topic", "kind", "difficulty"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("title", overflow="fold", ratio=2)
-    table.add_column("tags", overflow="fold", ratio=1)
+    # The title goes under the id, so the table fits 80 columns; tags only when there is room.
+    show_topic = topic is None
+    show_tags = console.width >= 120
+    table = Table(title=f"{len(questions)} question(s)", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("question", overflow="fold", ratio=3)
+    if show_topic:
+        table.add_column("topic", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("level", no_wrap=True)
+    if show_tags:
+        table.add_column("tags", overflow="fold", ratio=1)
     for q in questions:
-        table.add_row(
-            q.id,
-            q.topic,
-            q.kind.value,
-            q.difficulty.value,
-            q.display_title + (" (varies)" if q.has_params else ""),
-            ", ".join(q.tags),
-        )
+        label = Text(q.id, style="bold")
+        label.append("\n" + q.display_title + (" (varies)" if q.has_params else ""), "dim")
+        row: list[Any] = [label]
+        if show_topic:
+            row.append(q.topic)
+        row += [q.kind.value, q.difficulty.value]
+        if show_tags:
+            row.append(", ".join(q.tags))
+        table.add_row(*row)
     console.print(table)
 
 
