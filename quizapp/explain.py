@@ -10,6 +10,7 @@ Parsing never raises: a malformed section becomes an `InstrumentFailure`.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -796,7 +797,7 @@ def render_explanation(explanation: Explanation, *, authoring: bool = False) -> 
 class CodeRunner(Protocol):
     """What explaining needs of quizapp.runner.Runner."""
 
-    def run(self, request: RunRequest) -> RunResult: ...
+    def run(self, request: RunRequest, *, cancel: threading.Event | None = None) -> RunResult: ...
 
 
 class VariantLike(Protocol):
@@ -866,15 +867,23 @@ def explain_variant(runner: CodeRunner, variant: VariantLike) -> Explanation | N
     return explanation_of(runner.run(request))
 
 
-def explain_snippet(runner: CodeRunner, code: str, *, timeout: float = 5.0) -> Explanation:
+def explain_snippet(
+    runner: CodeRunner,
+    code: str,
+    *,
+    timeout: float = 5.0,
+    cancel: threading.Event | None = None,
+) -> Explanation:
     """BLOCKING: runs a user's snippet in the sandbox and explains whatever it built (all
-    instruments on "auto"); a snippet that raises still shows what it built before."""
+    instruments on "auto"); a snippet that raises still shows what it built before. Setting
+    `cancel` kills the run (the scratchpad's Esc)."""
     request = RunRequest(
         steps=(Step(code=code, label=SNIPPET_STEP),),
         timeout=timeout,
         instruments={"trace": "auto", "graph": "auto", "modes": "auto", "answer_expr": None},
     )
-    return explanation_of(runner.run(request), with_stdout=True)
+    result = runner.run(request) if cancel is None else runner.run(request, cancel=cancel)
+    return explanation_of(result, with_stdout=True)
 
 
 def explanation_of(result: RunResult, *, with_stdout: bool = False) -> Explanation:

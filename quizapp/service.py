@@ -198,11 +198,14 @@ class QuizService:
 
         return explain_variant(self.runner, self.variant(question_id, seed))
 
-    def scratch(self, code: str, *, timeout: float = 5.0) -> Explanation:
-        """BLOCKING: runs a user's snippet in the sandbox and explains it (the scratchpad)."""
+    def scratch(
+        self, code: str, *, timeout: float = 5.0, cancel: threading.Event | None = None
+    ) -> Explanation:
+        """BLOCKING: runs a user's snippet in the sandbox and explains it (the scratchpad).
+        Setting `cancel` kills the run."""
         from quizapp.explain import explain_snippet
 
-        return explain_snippet(self.runner, code, timeout=timeout)
+        return explain_snippet(self.runner, code, timeout=timeout, cancel=cancel)
 
     # -- progress -----------------------------------------------------------------------------
     def users(self) -> list[UserInfo]:
