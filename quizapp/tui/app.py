@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App
@@ -34,11 +34,15 @@ from quizapp.tui.practice import (
     spread_topics,
 )
 
+if TYPE_CHECKING:
+    from quizapp.tui.screens.scratchpad import ScratchpadScreen
+
 ServiceSource = Service | Callable[[], Service]
 RUNNER_POLL_S = 0.25
 QUIT_GRACE_S = 5.0  # how long quitting waits for a running check to be saved
 # The store knows four kinds of session; a mixed round is a review, one question a drill.
 SESSION_MODE = {"single": "drill"}  # a single question from the browser is a drill
+SCRATCHPAD = "scratchpad"
 
 
 class QuizApp(App[None]):
@@ -66,6 +70,7 @@ class QuizApp(App[None]):
         self._watch_stop = threading.Event()
         self._open_sessions: set[int] = set()
         self._quitting = False
+        self._scratchpad: ScratchpadScreen | None = None
 
     # -- the service ------------------------------------------------------------------------
     @property
@@ -327,6 +332,22 @@ class QuizApp(App[None]):
             return
         self.push_screen(BrowserScreen())
 
+    def action_scratchpad(self) -> None:
+        """Opens the scratchpad: one instance for the session, so its code survives leaving."""
+        from quizapp.tui.screens.scratchpad import ScratchpadScreen
+
+        if self._service is None:
+            self.notify("Still starting; the scratchpad opens once the app is ready.")
+            return
+        if self._scratchpad is None:
+            self._scratchpad = ScratchpadScreen()
+            self.install_screen(self._scratchpad, SCRATCHPAD)
+        if self._scratchpad in self.screen_stack:
+            while self.screen is not self._scratchpad:  # opened again from the palette on top
+                self.pop_screen()
+            return
+        self.push_screen(SCRATCHPAD)
+
     def action_home(self) -> None:
         while len(self.screen_stack) > 2:
             leaving = self.screen
@@ -383,6 +404,8 @@ class QuizApp(App[None]):
     def shutdown(self) -> None:
         """Ends open sessions and closes the service. Every answer is already committed."""
         self._watch_stop.set()
+        if self._scratchpad is not None:
+            self._scratchpad.cancel_run()
         for screen in self.screen_stack:
             cancel = getattr(screen, "cancel_check", None)
             if callable(cancel):

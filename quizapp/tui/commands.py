@@ -36,6 +36,11 @@ class QuizCommands(Provider):
             ),
             ("Statistics", "Accuracy, activity, forecast, weakest questions", app.action_stats),
             ("Browse the bank", "Every question by topic and kind", app.action_browse),
+            (
+                "Scratchpad",
+                "Run any PyTorch snippet: its output, forward trace, autograd graph and modes",
+                app.action_scratchpad,
+            ),
             ("Switch profile", "Choose or create a profile", app.action_switch_user),
             ("Help", "Keys and how the app works", app.action_help),
         ]

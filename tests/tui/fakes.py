@@ -7,20 +7,28 @@ instead of running PyTorch), and records every call so tests can assert on what 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from quizapp.bank.models import Question
+from quizapp.explain import Explanation
 from quizapp.grading.types import GradeResult, GradeStatus
 from quizapp.stats import DayActivity, DueDay, Stats, TopicStats, Totals, WeakQuestion
 
 TODAY = date(2026, 11, 27)
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def canned(name: str) -> Explanation:
+    """A real instruments output (see data/regenerate.py), parsed as the service would."""
+    return Explanation.from_json(json.loads((DATA / f"{name}.json").read_text()))
 
 
 @dataclass(frozen=True)
@@ -187,6 +195,32 @@ SAMPLE_QUESTIONS: list[tuple[Question, str]] = [
 ]
 
 
+# Not in SAMPLE_QUESTIONS (the screens' tests count those): a question with all three sections.
+MLP_QUESTION: tuple[Question, str] = (
+    _q(
+        id="modes.mlp-output",
+        kind="shape",
+        topic="modes",
+        title="An MLP with BatchNorm and Dropout",
+        setup=(
+            "model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(),\n"
+            "                      nn.Dropout(0.5), nn.Linear(8, 2))\n"
+            "x = torch.randn(5, 4)\nloss = model(x).pow(2).mean()\nloss.backward()"
+        ),
+        prompt="What is `model(x).shape`?",
+        answer="tuple(model(x).shape)",
+        explanation="Linear(8, 2) ends it: (5, 2).",
+    ),
+    "(5, 2)",
+)
+ExplainOutcome = Explanation | Exception | None
+
+
+def default_explanations() -> dict[str, ExplainOutcome]:
+    """What `explain` returns per question (others get None: nothing to explain)."""
+    return {"shapes.linear-out": canned("linear"), "modes.mlp-output": canned("mlp")}
+
+
 class FakeService:
     """Same API as QuizService; in memory; deterministic."""
 
@@ -200,6 +234,7 @@ class FakeService:
         runner_reason: str = "torch is not installed (pip install torch)",
         grade_delay: float = 0.0,
         bank_dirs: Sequence[Path] = (Path("/fake/bank"),),
+        explanations: dict[str, ExplainOutcome] | None = None,
     ) -> None:
         self._bank_dirs = list(bank_dirs)
         pairs = list(SAMPLE_QUESTIONS if questions is None else questions)
@@ -218,6 +253,12 @@ class FakeService:
         self.closed = False
         self.reloads = 0
         self.calls: list[str] = []
+        self.explanations = default_explanations() if explanations is None else explanations
+        self.explain_hold = threading.Event()  # set() to make explain() block until clear()
+        self.scratch_hold = threading.Event()  # set() to make scratch() block until cancelled
+        self.scratching = threading.Event()  # set while a scratch() call is in progress
+        self.scratched: list[str] = []  # every snippet run
+        self.scratch_cancelled = 0
 
     # -- bank
     @property
@@ -339,8 +380,40 @@ class FakeService:
             score=1.0 if ok else 0.0,
         )
 
-    def explain(self, question_id: str, seed: int) -> None:
-        return None
+    def explain(self, question_id: str, seed: int) -> Explanation | None:
+        self.calls.append(f"explain {question_id}")
+        while self.explain_hold.is_set():
+            time.sleep(0.01)
+        outcome = self.explanations.get(question_id)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def scratch(
+        self, code: str, *, timeout: float = 5.0, cancel: threading.Event | None = None
+    ) -> Explanation:
+        """Like the sandbox, without torch: `print('...')` literals are the output, the first
+        `raise E('msg')` is the error (at its line), an nn.Sequential gives the canned MLP."""
+        self.calls.append("scratch")
+        self.scratched.append(code)
+        self.scratching.set()
+        try:
+            while self.scratch_hold.is_set():
+                if cancel is not None and cancel.is_set():
+                    self.scratch_cancelled += 1
+                    return Explanation(run_error="RunnerError: the run was cancelled")
+                time.sleep(0.01)
+            printed = "".join(f"{text}\n" for text in re.findall(r"print\(['\"](.*?)['\"]\)", code))
+            raised = re.search(r"^[ \t]*raise (\w+)\((?:['\"](.*?)['\"])?\)", code, re.MULTILINE)
+            if raised:
+                line = code[: raised.start()].count("\n") + 1
+                error = f"{raised[1]} in snippet line {line}: {raised[2] or ''}"
+                return Explanation(run_error=error.rstrip(": "), stdout=printed)
+            if "nn.Sequential" in code:
+                return replace(canned("mlp"), stdout=printed)
+            return Explanation(stdout=printed)
+        finally:
+            self.scratching.clear()
 
     # -- progress
     def users(self) -> list[UserInfo]:

@@ -219,16 +219,3 @@ async def test_drill_asks_for_a_topic(app: QuizApp, fake: FakeService) -> None:
             "modes.dropout-eval",
             "modes.no-grad-recall",
         }
-
-
-async def test_why_panel_without_an_explanation(app: QuizApp, fake: FakeService) -> None:
-    async with app.run_test(size=SIZE) as pilot:
-        await started(pilot)
-        await open_question(app, pilot, "shapes.linear-out")
-        await pilot.press(*"(16, 64)", "enter")
-        await until(pilot, lambda: isinstance(app.screen, ResultScreen))
-        assert app.screen.query_one("#r-why").has_class("hidden")
-        await pilot.press("w")
-        await settle(pilot)
-        assert not app.screen.query_one("#r-why").has_class("hidden")
-        assert "nothing to explain" in text_of(app, "#why-body")

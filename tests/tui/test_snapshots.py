@@ -16,9 +16,11 @@ from quizapp.tui.app import QuizApp, create_app
 from quizapp.tui.practice import RoundSummary
 from quizapp.tui.screens.question import QuestionScreen
 from quizapp.tui.screens.result import ResultScreen
+from quizapp.tui.screens.scratchpad import ScratchpadScreen
 from quizapp.tui.screens.summary import SummaryScreen
+from quizapp.tui.widgets.explanation import ExplanationView
 
-from .fakes import FakeService, Problem
+from .fakes import MLP_QUESTION, SAMPLE_QUESTIONS, FakeService, Problem
 from .helpers import settle, started, until
 
 SIZE = (100, 30)
@@ -135,3 +137,25 @@ def test_broken_bank_and_failed_runner(snap_compare: Any) -> None:
         runner="failed",
     )
     assert snap(snap_compare, create_app(fake), steps())
+
+
+def explained(app: QuizApp) -> bool:
+    return bool(app.screen.query_one(ExplanationView).shown_keys)
+
+
+def test_result_with_the_why_panel(snap_compare: Any) -> None:
+    app = create_app(FakeService(questions=[*SAMPLE_QUESTIONS, MLP_QUESTION]))
+
+    async def run(pilot: Pilot[None]) -> None:
+        await started(pilot)
+        app.practise_question("modes.mlp-output", 7)
+        await until(pilot, lambda: isinstance(app.screen, QuestionScreen))
+        await steps(*keys("(5, 2)"), "enter", wait_for=on(ResultScreen))(pilot)
+        await steps("w", wait_for=explained)(pilot)
+
+    assert snap(snap_compare, app, run)
+
+
+def test_scratchpad_after_a_run(snap_compare: Any) -> None:
+    run = steps("p", "ctrl+r", wait_for=lambda app: on(ScratchpadScreen)(app) and explained(app))
+    assert snap(snap_compare, create_app(FakeService()), run)

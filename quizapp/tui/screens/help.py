@@ -23,12 +23,15 @@ and saved the moment it is checked.
 | anywhere | `ctrl+q` | quit (nothing answered is lost) |
 | home | `r` `l` `d` `m` | review due · learn new · drill a topic · mock interview |
 | home | `s` `b` `u` | statistics · browse the bank · switch profile |
+| home | `p` | scratchpad: run any PyTorch snippet, see its trace, graph and modes |
 | question | `Enter` / `ctrl+s` | submit (Enter for one-line answers, ctrl+s in editors) |
 | question | `a`–`h` | pick an option (choice questions) |
 | question | `ctrl+t` | reveal the next hint (not in mock interviews) |
 | question | `Esc` | cancel a running check; otherwise back home |
 | result | `n` / `Enter` | next question |
 | result | `w` | Why? — rerun the question with instruments |
+| scratchpad | `ctrl+r` / `ctrl+s` | run the snippet in the sandbox (5 s limit) |
+| scratchpad | `Esc` | cancel a running snippet; otherwise back (the code stays) |
 | browser | `ctrl+f` `p` `s` | filter · practise the highlighted question · new seed |
 
 **Recall questions**: write your answer, submit; the key points appear; tick the ones you

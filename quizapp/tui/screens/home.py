@@ -40,8 +40,10 @@ class HomeScreen(Screen[None]):
         *(Binding(key, f"app.practise('{mode}')", label) for mode, key, label in ACTIONS),
         Binding("x", "app.practise('mixed')", "Mixed", show=False),
         Binding("s", "app.stats", "Stats"),
+        Binding("p", "app.scratchpad", "Scratch"),
         Binding("b", "app.browse", "Browse"),
-        Binding("u", "app.switch_user", "Profile"),
+        # in the help and the palette; the footer keeps to 80 columns
+        Binding("u", "app.switch_user", "Profile", show=False),
     ]
 
     @property

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static
@@ -23,10 +23,18 @@ from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static
 from quizapp.grading.types import GradeResult, GradeStatus
 from quizapp.tui.ports import ShownQuestionLike
 from quizapp.tui.practice import Round
+from quizapp.tui.widgets.explanation import ExplanationView, Section, explanation_sections
 from quizapp.tui.widgets.question_view import setup_syntax, title_line
 
 if TYPE_CHECKING:
     from quizapp.tui.app import QuizApp
+
+NOTHING_RECALL = "A recall question runs no code, so there is nothing to explain by running."
+NOTHING_TO_RUN = (
+    "Nothing to explain by running: this question builds no model to trace and no autograd "
+    "graph to draw."
+)
+RUN_STOPPED = "The run did not finish"
 
 VERDICTS = {
     GradeStatus.CORRECT: ("✔ Correct", "verdict-correct"),
@@ -39,8 +47,9 @@ VERDICTS = {
 
 @dataclass
 class Explained(Message):
-    renderable: RenderableType | None
-    error: str | None = None
+    sections: list[Section]
+    message: str = ""  # said instead of (or above) the sections
+    error: bool = False
 
 
 def verdict_text(result: GradeResult) -> Text:
@@ -107,10 +116,12 @@ class ResultScreen(Screen[None]):
                 yield Static(_key_points(q.key_points, self.result), id="r-points")
             if self.shown.explanation:
                 yield Markdown(self.shown.explanation, id="r-explanation")
-            with Vertical(id="r-why", classes="hidden"):
-                yield Static("Why? — the question rerun with instruments", classes="section-title")
-                yield LoadingIndicator(id="why-spinner")
-                yield Static("", id="why-body")
+            with Vertical(id="r-why", classes="hidden") as why:
+                why.border_title = "Why? · the question rerun with instruments"
+                with Horizontal(id="why-status"):
+                    yield LoadingIndicator(id="why-spinner")
+                    yield Static("Running the question with instruments…", id="why-running")
+                yield ExplanationView("why", id="why-view")
             yield Static(self._next_line(), id="r-next")
         yield Footer(compact=True)
 
@@ -136,30 +147,35 @@ class ResultScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="why")
     def explain(self) -> None:
+        q = self.shown.question
+        if q.kind.value == "recall":
+            self.post_message(Explained([], NOTHING_RECALL))
+            return
         try:
-            explanation = self.quiz.service.explain(self.shown.question.id, self.shown.seed)
+            explanation = self.quiz.service.explain(q.id, self.shown.seed)
+            if explanation is None or explanation.empty:
+                self.post_message(Explained([], NOTHING_TO_RUN))
+                return
+            sections = explanation_sections(explanation, error_title=RUN_STOPPED)
         except ImportError:
-            self.post_message(Explained(None, "Explanations are not available in this build yet."))
+            self.post_message(Explained([], "Explanations are not available in this build."))
             return
         except Exception as exc:
-            self.post_message(Explained(None, f"Could not explain: {exc}"))
+            self.post_message(Explained([], f"Could not explain: {_say(exc)}", error=True))
             return
-        if explanation is None or getattr(explanation, "empty", False):
-            self.post_message(Explained(None, "This question has nothing to explain by running."))
-            return
-        from quizapp.explain import render_explanation
-
-        self.post_message(Explained(render_explanation(explanation)))
+        self.post_message(Explained(sections, "" if sections else NOTHING_TO_RUN))
 
     @on(Explained)
     def _explained(self, message: Explained) -> None:
-        self.query_one("#why-spinner").display = False
-        body = self.query_one("#why-body", Static)
-        if message.renderable is not None:
-            body.update(message.renderable)
-        else:
-            body.update(Text(message.error or "", style="dim"))
+        self.query_one("#why-status").display = False
+        view = self.query_one(ExplanationView)
+        view.show_sections(message.sections)
+        view.show_message(message.message, error=message.error)
         self.call_after_refresh(self.query_one("#r-why").scroll_visible)
+
+
+def _say(exc: BaseException) -> str:
+    return str(exc).strip() or type(exc).__name__
 
 
 def _key_points(points: tuple[str, ...], result: GradeResult) -> Text:
