@@ -83,6 +83,8 @@ def comparison(result: GradeResult, kind: str) -> RenderableType:
 
 
 class ResultScreen(Screen[None]):
+    # app.tcss styles -narrow; Screen declares this without ClassVar, so mypy refuses one
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n,enter", "next", "Next"),
         Binding("w", "why", "Why?"),
