@@ -227,6 +227,14 @@ async def test_scratchpad_runs_the_example_and_shows_its_trace() -> None:
         assert isinstance(body(app, "sp-graph"), Tree)
         assert "Ran in" in text_of(app, "#sp-help")
         assert not visible(app, "#sp-spinner")
+        await pilot.press("ctrl+o")  # to the results, which the keyboard then scrolls
+        results = screen.query_one("#sp-result", VerticalScroll)
+        assert app.focused is results
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert results.scroll_y > 0
+        await pilot.press("ctrl+o")
+        assert app.focused is editor(screen)
 
 
 async def test_scratchpad_shows_output_and_the_error_with_its_line() -> None:
@@ -302,3 +310,18 @@ async def test_scratchpad_from_the_palette_and_in_the_footer() -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ScratchpadScreen))
+
+
+async def test_a_run_while_the_runner_warms_up_says_so() -> None:
+    fake = FakeService(runner="starting")
+    app = create_app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        screen = await open_scratchpad(app, pilot)
+        fake.scratch_hold.set()
+        await pilot.press("ctrl+r")
+        await until(pilot, fake.scratching.is_set)
+        assert "still warming up" in text_of(app, "#sp-message")
+        fake.scratch_hold.clear()
+        await settle(pilot)
+        assert screen.query_one(ExplanationView).shown_keys == ("trace", "graph", "modes")

@@ -31,6 +31,7 @@ and saved the moment it is checked.
 | result | `n` / `Enter` | next question |
 | result | `w` | Why? — rerun the question with instruments |
 | scratchpad | `ctrl+r` / `ctrl+s` | run the snippet in the sandbox (5 s limit) |
+| scratchpad | `ctrl+o` | between the code and the results (arrows, PgUp/PgDn scroll) |
 | scratchpad | `Esc` | cancel a running snippet; otherwise back (the code stays) |
 | browser | `ctrl+f` `p` `s` | filter · practise the highlighted question · new seed |
 

@@ -45,6 +45,7 @@ INTRO = (
     "printed, its error, the forward trace of its model, the autograd graph of its result and "
     "the model's train/eval modes appear here."
 )
+WARMING = "The runner is still warming up (PyTorch is loading); your snippet runs right after."
 NOTHING_BUILT = (
     "It ran, printed nothing, and left no model to trace and no autograd graph to draw. "
     "Build a module and call it, or compute a tensor from one that requires grad."
@@ -65,6 +66,7 @@ class ScratchpadScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run", priority=True),
         Binding("ctrl+s", "run", "Run", priority=True, show=False),  # as on the question screen
+        Binding("ctrl+o", "switch_focus", "Code ⇄ results", priority=True),
         Binding("escape", "escape", "Cancel / back", priority=True),
     ]
 
@@ -103,6 +105,12 @@ class ScratchpadScreen(Screen[None]):
         limit = f"{SCRATCH_TIMEOUT_S:g} s limit"
         return f"{done}ctrl+r: run in the sandbox ({limit}) · Esc: back"
 
+    def action_switch_focus(self) -> None:
+        """Between the editor and the results (which the arrows and PgUp/PgDn then scroll)."""
+        code = self.query_one("#sp-code", TextArea)
+        target = self.query_one("#sp-result") if code.has_focus else code
+        target.focus()
+
     # -- running ----------------------------------------------------------------------------
     def action_run(self) -> None:
         code = self.code
@@ -116,7 +124,8 @@ class ScratchpadScreen(Screen[None]):
         self._set_running(True)
         view = self.query_one(ExplanationView)
         view.clear()
-        view.show_message("Running in the sandbox…")
+        warming = self.quiz.service.runner_status().phase == "starting"
+        view.show_message(WARMING if warming else "Running in the sandbox…")
         self.run_snippet(code, self._token)
 
     @work(thread=True, exclusive=True, group="scratch")
