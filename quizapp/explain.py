@@ -683,11 +683,11 @@ def render_modes(modes: ModesResult | InstrumentFailure | None) -> RenderableTyp
     )
     table.add_column("mode", no_wrap=True)
     table.add_column("output")
-    table.add_column("grad_fn", min_width=14)
+    table.add_column("grad_fn", min_width=12)
     table.add_column("Δ train", justify="right")
     table.add_column("Δ eval", justify="right")
     if modes.norm_modules:
-        table.add_column("running stats")
+        table.add_column("norm stats")  # BatchNorm running statistics: updated or unchanged
     for run in modes.runs:
         if run.error:
             table.add_row(Text(run.mode), Text(run.error, style="red"))
