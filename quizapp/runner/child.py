@@ -161,13 +161,14 @@ def _send(sock: socket.socket, payload: dict[str, Any]) -> None:
 
 
 def _import_dynamo() -> None:
-    """A heavy spare: what an optimizer's first step() imports (torch._dynamo, ~1.5 s)."""
+    """A heavy spare: what an optimizer's first step() imports (torch._dynamo, ~1.5 s) and
+    what a backward with an explicit gradient imports (sympy, ~0.4 s)."""
     import torch
 
     with contextlib.suppress(Exception):
         weight = torch.nn.Parameter(torch.ones(2))
         opt = torch.optim.SGD([weight], lr=0.1)
-        weight.sum().backward()
+        (weight * 2).backward(torch.ones(2))
         opt.step()
 
 

@@ -30,6 +30,7 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 import contextlib  # noqa: E402
 import fcntl  # noqa: E402
 import gc  # noqa: E402
+import re  # noqa: E402
 import selectors  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
@@ -529,17 +530,21 @@ def _exec_fresh_child(sock_fd: int, out_fd: int, err_fd: int, device: str, zygot
     os.execv(sys.executable, argv)
 
 
-# Code that builds an optimizer (its step() imports torch._dynamo) or compiles: such runs go to
-# a "heavy" spare that imported torch._dynamo while it waited. A textual test, on purpose: a
-# miss only costs time (the run imports it itself), never correctness.
-HEAVY_MARKERS = ("optim", "compile", "_dynamo")
+# Code that builds an optimizer (its step() imports torch._dynamo), compiles, or passes an explicit
+# gradient to backward / autograd.grad (which imports sympy): such runs go to a "heavy" spare
+# that imported both while it waited. A textual test, on purpose: a miss only costs time (the
+# run imports what it needs itself), never correctness.
+HEAVY_CODE = re.compile(
+    r"optim|compile|_dynamo|grad_outputs|gradient\s*=|autograd\.(?:grad|backward|functional)"
+    r"|backward\((?!\s*(?:\)|retain_graph|create_graph|inputs))"
+)
 HEAVY_GRACE_S = 5.0
 
 
 def needs_heavy(request: dict[str, Any]) -> bool:
     code = [str(step.get("code", "")) for step in request.get("steps", ())]
     code.append(str(request.get("evaluate") or ""))
-    return any(marker in part for part in code for marker in HEAVY_MARKERS)
+    return any(HEAVY_CODE.search(part) for part in code)
 
 
 # -- start-up ----------------------------------------------------------------------------------
@@ -560,9 +565,8 @@ def _warm_up(torch: Any) -> None:
     loss.backward()
     # Not here: an optimizer's step() imports torch._dynamo (~80 MB, 1.3-2.2 s). In the zygote
     # it would make every fork and exit slower (~2x); runs that need it get a heavy spare.
-    # backward(gradient=...) imports torch.fx.experimental.symbolic_shapes on first use (~0.5 s).
-    probe = torch.ones(2, requires_grad=True)
-    (probe * 2).backward(torch.ones(2))
+    # Not here either: backward(gradient) imports sympy (~32 MB of heap, ~0.4 s), which made
+    # every fork ~1 ms and every child ~1.5 ms of CPU dearer. Such runs get a heavy spare too.
     with torch.no_grad():
         y = torch.einsum("ij,jk->ik", torch.ones(2, 3), torch.ones(3, 2)).softmax(-1)
         nn.LayerNorm(2)(y).sum()

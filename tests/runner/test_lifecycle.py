@@ -315,7 +315,9 @@ def test_optimizer_runs_work_and_are_routed_to_a_heavy_spare(runner: Runner) -> 
     code += "(w * w).sum().backward()\nopt.step()"
     request = RunRequest(steps=(Step(code, "setup"),), evaluate="w", timeout=30)
     assert needs_heavy(request.to_json())
-    assert not needs_heavy(RunRequest(steps=(Step("x = torch.ones(2)", "setup"),)).to_json())
+    for light in ("x = torch.ones(2)", "y.backward( )", "y.backward(retain_graph=True)"):
+        assert not needs_heavy(RunRequest(steps=(Step(light, "setup"),)).to_json())
+    assert needs_heavy(RunRequest(steps=(Step("y.backward(torch.ones(3))", "s"),)).to_json())
     for _ in range(2):  # the first imports torch._dynamo itself; the second gets a heavy spare
         result = runner.run(request)
         assert result.ok, result.describe()
