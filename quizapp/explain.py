@@ -22,7 +22,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from quizapp.bank.models import Kind, Question
-from quizapp.runner.protocol import RunRequest, RunResult, RunStatus, Step
+from quizapp.runner.protocol import CodeRunner, RunRequest, RunResult, RunStatus, Step
 
 Shape = tuple[int, ...]
 _T = TypeVar("_T")
@@ -792,12 +792,6 @@ def render_explanation(explanation: Explanation, *, authoring: bool = False) -> 
 
 
 # ------------------------------------------------------------------------- running for them
-
-
-class CodeRunner(Protocol):
-    """What explaining needs of quizapp.runner.Runner."""
-
-    def run(self, request: RunRequest, *, cancel: threading.Event | None = None) -> RunResult: ...
 
 
 class VariantLike(Protocol):

@@ -45,17 +45,11 @@ from quizapp.grading.compare import (
 from quizapp.grading.parse import LETTERS, AnswerParseError
 from quizapp.grading.requirements import unmet_requirement
 from quizapp.grading.types import GradeResult, GradeStatus
-from quizapp.runner.protocol import RunRequest, RunResult, RunStatus, Step
+from quizapp.runner.protocol import CodeRunner, RunRequest, RunResult, RunStatus, Step
 
 RECALL_PASS = 0.5
 USER_STEP = "your code"
 DEFAULT_CACHE_SIZE = 512
-
-
-class CodeRunner(Protocol):
-    """What the grader needs of quizapp.runner.Runner (thread-safe `run`)."""
-
-    def run(self, request: RunRequest, *, cancel: threading.Event | None = None) -> RunResult: ...
 
 
 class VariantLike(Protocol):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import struct
+import threading
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 HEADER = struct.Struct(">I")
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -199,3 +200,9 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
+
+
+class CodeRunner(Protocol):
+    """What grading and explaining need of quizapp.runner.Runner: a thread-safe `run`."""
+
+    def run(self, request: RunRequest, *, cancel: threading.Event | None = None) -> RunResult: ...

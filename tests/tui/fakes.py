@@ -20,6 +20,7 @@ from typing import Any
 from quizapp.bank.models import Question
 from quizapp.explain import Explanation
 from quizapp.grading.types import GradeResult, GradeStatus
+from quizapp.service import RunnerStatus, ShownQuestion
 from quizapp.stats import DayActivity, DueDay, Stats, TopicStats, Totals, WeakQuestion
 
 TODAY = date(2026, 11, 27)
@@ -29,34 +30,6 @@ DATA = Path(__file__).resolve().parent / "data"
 def canned(name: str) -> Explanation:
     """A real instruments output (see data/regenerate.py), parsed as the service would."""
     return Explanation.from_json(json.loads((DATA / f"{name}.json").read_text()))
-
-
-@dataclass(frozen=True)
-class RunnerStatus:
-    phase: str
-    device: str | None = None
-    torch_version: str | None = None
-    reason: str | None = None
-
-    def label(self) -> str:
-        if self.phase == "ready":
-            return f"ready on {self.device}"
-        if self.phase == "failed":
-            return f"runner failed: {self.reason}"
-        return "warming up" if self.phase == "starting" else self.phase
-
-
-@dataclass(frozen=True)
-class ShownQuestion:
-    question: Question
-    seed: int
-    prompt: str
-    setup_code: str
-    options: tuple[tuple[str, str], ...]
-    hints: tuple[str, ...]
-    explanation: str
-    params: dict[str, Any]
-    starter: str
 
 
 @dataclass(frozen=True)
