@@ -226,11 +226,12 @@ class QuizApp(App[None]):
         self.notify(f"Could not {message.action}: {message.reason}", severity="error", timeout=8)
 
     # -- practice rounds --------------------------------------------------------------------
-    def start_round(self, mode: str, topic: str | None = None) -> None:
+    def start_round(self, mode: str, topic: str | None = None, *, size: int | None = None) -> None:
+        """`size`: how many questions a mock interview asks (default MOCK_QUESTIONS)."""
         if self._service is None or self.user is None:
             self.notify("Choose a profile first.", severity="warning")
             return
-        self._build_round(self.user, mode, topic)
+        self._build_round(self.user, mode, topic, size=size)
 
     def practise_question(self, question_id: str, seed: int) -> None:
         if self._service is None or self.user is None:
@@ -240,18 +241,25 @@ class QuizApp(App[None]):
 
     @work(thread=True, exclusive=True, group="round")
     def _build_round(
-        self, user: str, mode: str, topic: str | None, items: list[Item] | None = None
+        self,
+        user: str,
+        mode: str,
+        topic: str | None,
+        items: list[Item] | None = None,
+        *,
+        size: int | None = None,
     ) -> None:
         svc = self.service
+        mock_size = size or MOCK_QUESTIONS
         try:
             if items is None:
                 queue_mode = "mixed" if mode == "mock" else mode
-                limit = MOCK_QUESTIONS * 8 if mode == "mock" else 10
+                limit = mock_size * 8 if mode == "mock" else 10
                 queue = svc.next_questions(user, mode=queue_mode, topic=topic, limit=limit)
                 items = [Item(q.question_id, q.seed, q.reason) for q in queue]
                 if mode == "mock":
                     questions = svc.bank.questions
-                    items = spread_topics(items, lambda q: questions[q].topic, MOCK_QUESTIONS)
+                    items = spread_topics(items, lambda q: questions[q].topic, mock_size)
             if not items:
                 self.post_message(RoundEmpty(mode, topic))
                 return

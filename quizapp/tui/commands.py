@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from quizapp.tui.practice import MOCK_QUESTIONS, MOCK_SECONDS_PER_QUESTION
+
 if TYPE_CHECKING:
     from quizapp.tui.app import QuizApp
 
@@ -31,8 +33,16 @@ class QuizCommands(Provider):
             ("Mixed practice", "Due and new questions, mixed", partial(app.start_round, "mixed")),
             (
                 "Mock interview",
-                "Timed, no hints, a summary at the end",
+                f"{MOCK_QUESTIONS} questions, timed, no hints, a summary at the end",
                 partial(app.start_round, "mock"),
+            ),
+            *(
+                (
+                    f"Mock interview: {n} questions",
+                    f"{n} questions in {n * MOCK_SECONDS_PER_QUESTION // 60} minutes, no hints",
+                    partial(app.start_round, "mock", size=n),
+                )
+                for n in (10, 15)
             ),
             ("Statistics", "Accuracy, activity, forecast, weakest questions", app.action_stats),
             ("Browse the bank", "Every question by topic and kind", app.action_browse),

@@ -227,6 +227,17 @@ async def test_mock_interview_no_hints_and_a_summary(app, fake) -> None:  # type
         assert isinstance(app.screen, HomeScreen)
 
 
+async def test_mock_interview_of_a_chosen_size(app, fake) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        app.start_round("mock", size=3)  # what the palette's "Mock interview: N questions" does
+        await until(pilot, lambda: isinstance(app.screen, QuestionScreen))
+        screen = app.screen
+        assert isinstance(screen, QuestionScreen)
+        assert screen.round.is_mock and len(screen.round.items) == 3
+        assert screen.round.time_limit_s == 3 * 120
+
+
 async def test_mock_interview_clock_runs_out(app, fake) -> None:  # type: ignore[no-untyped-def]
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
