@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from quizapp import __version__
-from quizapp.cli.options import bank_option, db_option, device_option, user_option
+from quizapp.cli.options import bank_option, db_option, device_option, user_option, watch_option
 
 # name -> (module, attribute). Modules are imported only when the command is used.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -73,9 +73,7 @@ class LazyGroup(click.Group):
 @bank_option
 @device_option
 @user_option
-@click.option(
-    "--watch", is_flag=True, help="Author mode: reload changed YAML files while the app runs."
-)
+@watch_option
 @click.pass_context
 def cli(ctx: click.Context, **kwargs: Any) -> None:
     """Practise PyTorch interview questions, graded by running real PyTorch code.

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from quizapp.cli.options import bank_option, db_option, device_arg, device_option, user_option
+from quizapp.cli.options import (
+    bank_option,
+    db_option,
+    device_arg,
+    device_option,
+    user_option,
+    watch_option,
+)
 
 if TYPE_CHECKING:
     from quizapp.service import QuizService
@@ -22,9 +29,7 @@ if TYPE_CHECKING:
 @bank_option
 @device_option
 @user_option
-@click.option(
-    "--watch", is_flag=True, help="Author mode: reload changed YAML files while the app runs."
-)
+@watch_option
 def run_cmd(
     db: str | None, banks: tuple[str, ...], device: str, user: str | None, watch: bool
 ) -> None:

@@ -32,6 +32,9 @@ device_option = click.option(
     help="Where PyTorch code runs.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+watch_option = click.option(
+    "--watch", is_flag=True, help="Author mode: reload changed YAML files while the app runs."
+)
 user_option = click.option("--user", "user", default=None, metavar="NAME", help="Profile name.")
 
 
