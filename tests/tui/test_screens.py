@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from textual import events
+
 from quizapp.tui.app import create_app
 from quizapp.tui.screens.browser import BrowserScreen
 from quizapp.tui.screens.help import HelpScreen
@@ -353,6 +356,44 @@ async def test_quitting_mid_round_keeps_answers_and_closes(app, fake) -> None:  
         await pilot.press("ctrl+q")
     assert len(fake.recorded) == 1
     assert all(done for *_, done in fake.sessions.values())
+    assert fake.closed
+
+
+@pytest.mark.parametrize("key", ["s", "b", "p", "f1", "l", "m", "u"])
+async def test_typing_ahead_into_quit_closes_cleanly(key: str) -> None:
+    # A paste or a fast hand delivers "open a screen" and ctrl+q in one read from the terminal, so
+    # the app quits before the new screen has mounted or painted; that must close cleanly.
+    fake = FakeService(users=("alice", "bob"))
+    app = create_app(fake, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert pilot.app._driver is not None
+        for typed in (key, "ctrl+q"):
+            event = events.Key(typed, typed if len(typed) == 1 else None)
+            event.set_sender(app)
+            pilot.app._driver.send_message(event)  # no idle wait between them, as from a tty
+        app.sub_title = "changing as we leave"  # what a runner-status update does meanwhile
+        await until(pilot, lambda: app.return_code is not None, timeout=5)
+        await pilot.pause()
+    assert app.return_code == 0
+    assert fake.closed
+
+
+@pytest.mark.parametrize(
+    "action", ["stats", "browse", "scratchpad", "help", "practise('mixed')", "switch_user"]
+)
+async def test_leaving_the_moment_a_screen_opens_is_clean(action: str) -> None:
+    # The app can close (ctrl+q, a test ending) in the same tick as a screen opens, before that
+    # screen has mounted or painted, while the runner's status changes the header; no traceback.
+    fake = FakeService(users=("alice", "bob"))
+    app = create_app(fake, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        before = app.screen
+        await app.run_action(action)
+        # (a round and the picker open once a worker has fetched their data)
+        await until(pilot, lambda: app.screen is not before)
+        app.sub_title = "changing as we leave"
     assert fake.closed
 
 

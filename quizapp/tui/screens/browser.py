@@ -13,10 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, Tree
+from textual.widgets import Footer, Input, Static, Tree
 
 from quizapp.bank.models import Question
+from quizapp.tui.lifecycle import unless_closing
 from quizapp.tui.ports import ProblemLike
+from quizapp.tui.widgets.header import QuizHeader
 from quizapp.tui.widgets.question_view import QuestionView
 
 if TYPE_CHECKING:
@@ -51,7 +53,7 @@ class BrowserScreen(Screen[None]):
         return cast("QuizApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield QuizHeader()
         with Horizontal(id="browser"):
             with Vertical(id="b-left"):
                 yield Input(placeholder="filter: id, title, topic, kind, tag", id="b-filter")
@@ -60,6 +62,7 @@ class BrowserScreen(Screen[None]):
                 yield Static("Choose a question to preview it.", id="b-empty", classes="dim")
         yield Footer(compact=True)
 
+    @unless_closing
     def on_mount(self) -> None:
         self.seed = self.quiz.service.new_seed()
         self.reload_data()

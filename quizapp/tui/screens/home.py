@@ -12,9 +12,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Footer, Static
 
+from quizapp.tui.lifecycle import unless_closing
 from quizapp.tui.widgets.charts import Chart, bars_text
+from quizapp.tui.widgets.header import QuizHeader
 
 if TYPE_CHECKING:
     from quizapp.tui.app import QuizApp
@@ -51,7 +53,7 @@ class HomeScreen(Screen[None]):
         return cast("QuizApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield QuizHeader()
         with VerticalScroll(id="home"):
             yield Static("Loading the question bank…", id="home-greeting")
             yield Static("", id="home-notice", classes="hidden")
@@ -66,6 +68,7 @@ class HomeScreen(Screen[None]):
                 yield Chart("", id="home-mastery")
         yield Footer(compact=True)
 
+    @unless_closing
     def on_mount(self) -> None:
         self.reload_data()
 

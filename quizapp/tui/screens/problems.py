@@ -9,7 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
+
+from quizapp.tui.widgets.header import QuizHeader
 
 
 class FatalScreen(Screen[None]):
@@ -21,7 +23,7 @@ class FatalScreen(Screen[None]):
         self.reason = reason
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield QuizHeader()
         with Vertical(classes="dialog wide"):
             yield Static(Text(self.title_text, style="bold red"))
             yield Static(self.reason, id="fatal-reason")

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from quizapp.tui.lifecycle import unless_closing
+
 NEW = "\x00new"
 
 
@@ -32,6 +34,7 @@ class ProfileScreen(ModalScreen[str | None]):
             options.append(Option("+ New profile…", id=NEW))
             yield OptionList(*options, id="profiles")
 
+    @unless_closing
     def on_mount(self) -> None:
         picker = self.query_one(OptionList)
         if self.current in self.names:

@@ -14,12 +14,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, LoadingIndicator, OptionList, Static
+from textual.widgets import Footer, Input, LoadingIndicator, OptionList, Static
 
 from quizapp.grading.types import GradeResult, GradeStatus
+from quizapp.tui.lifecycle import unless_closing
 from quizapp.tui.ports import ShownQuestionLike
 from quizapp.tui.practice import MODES, Round, format_seconds
 from quizapp.tui.widgets.answers import AnswerWidget, RecallAnswer, make_answer
+from quizapp.tui.widgets.header import QuizHeader
 from quizapp.tui.widgets.question_view import QuestionView
 
 if TYPE_CHECKING:
@@ -68,7 +70,7 @@ class QuestionScreen(Screen[None]):
         return cast("QuizApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield QuizHeader()
         extra = f"{MODES.get(self.round.mode, self.round.mode)} {self.round.position}"
         with VerticalScroll(id="question"):
             yield QuestionView(self.shown, extra=extra, id="q-view")
@@ -95,6 +97,7 @@ class QuestionScreen(Screen[None]):
         """Hides the hint key where hints are not allowed (mock interviews)."""
         return action != "hint" or self.round.hints_allowed
 
+    @unless_closing
     def on_mount(self) -> None:
         self._focus_answer()
         if self.round.time_limit_s is not None:

@@ -18,12 +18,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator, Markdown, Static
+from textual.widgets import Footer, LoadingIndicator, Markdown, Static
 
 from quizapp.grading.types import GradeResult, GradeStatus
 from quizapp.tui.ports import ShownQuestionLike
 from quizapp.tui.practice import Round
 from quizapp.tui.widgets.explanation import ExplanationView, Section, explanation_sections
+from quizapp.tui.widgets.header import QuizHeader
 from quizapp.tui.widgets.question_view import setup_syntax, title_line
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class ResultScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         _, css_class = VERDICTS[self.result.status]
         kind = self.shown.question.kind.value
-        yield Header()
+        yield QuizHeader()
         with VerticalScroll(id="result"):
             yield Static(title_line(self.shown), id="r-title")
             yield Static(verdict_text(self.result), id="r-verdict", classes=css_class)

@@ -18,10 +18,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator, Static, TextArea
+from textual.widgets import Footer, LoadingIndicator, Static, TextArea
 
+from quizapp.tui.lifecycle import unless_closing
 from quizapp.tui.widgets.answers import python_highlighting
 from quizapp.tui.widgets.explanation import ExplanationView, Section, explanation_sections
+from quizapp.tui.widgets.header import QuizHeader
 
 if TYPE_CHECKING:
     from quizapp.tui.app import QuizApp
@@ -81,7 +83,7 @@ class ScratchpadScreen(Screen[None]):
         return cast("QuizApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield QuizHeader()
         yield TextArea.code_editor(
             EXAMPLE, language=python_highlighting(), id="sp-code", theme="monokai"
         )
@@ -92,6 +94,7 @@ class ScratchpadScreen(Screen[None]):
             yield ExplanationView("sp", id="sp-view")
         yield Footer(compact=True)
 
+    @unless_closing
     def on_mount(self) -> None:
         self.title = "Scratchpad"
         self.query_one(ExplanationView).show_message(INTRO)

@@ -12,10 +12,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
+from quizapp.tui.lifecycle import unless_closing
 from quizapp.tui.practice import format_seconds
 from quizapp.tui.widgets.charts import Chart, bars_text, forecast_text, heatmap_text
+from quizapp.tui.widgets.header import QuizHeader
 
 if TYPE_CHECKING:
     from quizapp.tui.app import QuizApp
@@ -35,7 +37,7 @@ class StatsScreen(Screen[None]):
         return cast("QuizApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield QuizHeader()
         with VerticalScroll(id="stats"):
             yield Static("Loading…", id="st-totals")
             with Horizontal(id="st-row"):
@@ -51,6 +53,7 @@ class StatsScreen(Screen[None]):
             yield DataTable(id="st-weakest", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
+    @unless_closing
     def on_mount(self) -> None:
         self.reload_data()
 

@@ -9,10 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
+from quizapp.tui.lifecycle import unless_closing
 from quizapp.tui.practice import MODES, RoundSummary, format_seconds
 from quizapp.tui.widgets.charts import bars_text
+from quizapp.tui.widgets.header import QuizHeader
 
 
 class SummaryScreen(Screen[None]):
@@ -26,7 +28,7 @@ class SummaryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         s = self.summary
-        yield Header()
+        yield QuizHeader()
         with VerticalScroll(id="summary"):
             headline = Text(f"{MODES.get(s.mode, s.mode)} — finished\n", style="bold")
             headline.append(
@@ -51,6 +53,7 @@ class SummaryScreen(Screen[None]):
             yield Static("Recorded like any other practice. Esc: home", classes="dim")
         yield Footer(compact=True)
 
+    @unless_closing
     def on_mount(self) -> None:
         table = self.query_one("#s-times", DataTable)
         table.add_columns("question", "time")
