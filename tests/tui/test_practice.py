@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual import events
+
 from quizapp.grading.types import GradeStatus
 from quizapp.tui.app import QuizApp
 from quizapp.tui.screens.home import HomeScreen
@@ -219,3 +221,20 @@ async def test_drill_asks_for_a_topic(app: QuizApp, fake: FakeService) -> None:
             "modes.dropout-eval",
             "modes.no-grad-recall",
         }
+
+
+async def test_typed_ahead_answer_then_submit_keeps_every_key(
+    app: QuizApp, fake: FakeService
+) -> None:
+    # A paste (or a fast hand) delivers the answer and ctrl+s in one read from the terminal; the
+    # submit must see every character typed before it, in the editor and in the line input alike.
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await open_question(app, pilot, "shapes.print-size")
+        assert pilot.app._driver is not None
+        for key in [*"torch.Size([2, 3])", "ctrl+s"]:
+            event = events.Key(key, key if len(key) == 1 else None)
+            event.set_sender(app)
+            pilot.app._driver.send_message(event)  # no idle wait between keys
+        await until(pilot, lambda: isinstance(app.screen, ResultScreen))
+        assert fake.recorded[-1].answer == "torch.Size([2, 3])"

@@ -47,8 +47,11 @@ class CheckCancelled(Message):
 
 class QuestionScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "submit", "Submit", priority=True),
-        Binding("ctrl+t", "hint", "Hint", priority=True),
+        # Not priority: the key then queues behind the characters typed before it in the focused
+        # answer widget, so a pasted answer followed by ctrl+s is submitted whole.
+        Binding("ctrl+s", "submit", "Submit"),
+        Binding("ctrl+t", "hint", "Hint"),
+        # Priority, because the code editor would otherwise take Esc to move focus.
         Binding("escape", "escape", "Cancel / home", priority=True),
     ]
 

@@ -66,9 +66,10 @@ class Scratched(Message):
 
 class ScratchpadScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "run", "Run", priority=True),
-        Binding("ctrl+s", "run", "Run", priority=True, show=False),  # as on the question screen
-        Binding("ctrl+o", "switch_focus", "Code ⇄ results", priority=True),
+        # Not priority, so a run key queues behind the code typed or pasted before it.
+        Binding("ctrl+r", "run", "Run"),
+        Binding("ctrl+s", "run", "Run", show=False),  # as on the question screen
+        Binding("ctrl+o", "switch_focus", "Code ⇄ results"),
         Binding("escape", "escape", "Cancel / back", priority=True),
     ]
 
