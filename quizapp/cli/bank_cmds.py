@@ -26,7 +26,14 @@ from rich.text import Text
 
 from quizapp.bank import Bank, Kind, Question, UnknownQuestion, draw_variant, load_bank, new_seed
 from quizapp.bank.models import Difficulty
-from quizapp.cli.options import bank_option, db_option, device_arg, json_option, user_option
+from quizapp.cli.options import (
+    AnswerCommand,
+    bank_option,
+    db_option,
+    device_arg,
+    json_option,
+    user_option,
+)
 from quizapp.config import resolve_bank_dirs
 from quizapp.grading.types import GradeResult, GradeStatus
 
@@ -229,7 +236,7 @@ def _exit_code(result: GradeResult) -> int:
     return EXIT_UNUSABLE
 
 
-@click.command("check")
+@click.command("check", cls=AnswerCommand)
 @click.argument("question_id", metavar="ID")
 @click.argument("answer")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="The variant to grade.")

@@ -195,6 +195,40 @@ def test_check_recall_with_ticks(runner: Any) -> None:
     assert poor.exit_code == 1 and json.loads(poor.stdout)["status"] == "incorrect"
 
 
+def test_check_takes_a_negative_number_as_the_answer(runner: Any) -> None:
+    # `-1.5` is an answer, not an option, wherever it stands among the options
+    for args in (("-1.5", "--seed", "0"), ("--seed", "0", "-1.5"), ("--seed", "0", "--", "-1.5")):
+        cmd = ["check", *bank_args(), "--json", "fixture.scaled-mean", *args]
+        result = invoke(cmd, runner=runner)
+        assert result.exit_code == 1, result.output  # graded: incorrect, not a usage error
+        assert json.loads(result.stdout)["given"] == "-1.5"
+    typo = check(runner, "fixture.scaled-mean", "--sed", "0", "-1.5")
+    assert typo.exit_code == 2 and "No such option '--sed'" in typo.output
+
+
+def test_answer_command_moves_only_bare_negative_numbers() -> None:
+    import click
+
+    from quizapp.cli.options import AnswerCommand
+
+    @click.command(cls=AnswerCommand)
+    @click.argument("qid")
+    @click.argument("answer")
+    @click.option("--seed", type=int, default=None)
+    @click.option("--json", "as_json", is_flag=True)
+    def cmd(qid: str, answer: str, seed: int | None, as_json: bool) -> None:
+        click.echo(f"{qid}|{answer}|{seed}|{as_json}")
+
+    def run(*args: str) -> str:
+        return CliRunner().invoke(cmd, list(args)).output.strip()
+
+    assert run("q", "-4") == "q|-4|None|False"
+    assert run("q", "--json", "-.5") == "q|-.5|None|True"
+    assert run("q", "-inf", "--seed", "3") == "q|-inf|3|False"
+    assert run("q", "--seed", "-3", "7") == "q|7|-3|False"  # an option's value stays put
+    assert "No such option '-x'" in run("q", "-x", "1")
+
+
 def test_check_unknown_id(runner: Any) -> None:
     result = check(runner, "fixture.square", "1")
     assert result.exit_code == 2 and "did you mean 'fixture.square-grad'" in result.stderr
