@@ -236,6 +236,22 @@ def _exit_code(result: GradeResult) -> int:
     return EXIT_UNUSABLE
 
 
+class KeyPointsType(click.ParamType):
+    """`--tick 2` or `--tick 1,3`: key point numbers, counted from 1."""
+
+    name = "key points"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, ...]:
+        if isinstance(value, tuple):
+            return value
+        parts = [p.strip() for p in str(value).split(",") if p.strip()]
+        if parts and all(p.isdigit() and int(p) >= 1 for p in parts):
+            return tuple(int(p) for p in parts)
+        self.fail(f"{value!r}: give key point numbers from 1, like `2` or `1,3`", param, ctx)
+
+
 @click.command("check", cls=AnswerCommand)
 @click.argument("question_id", metavar="ID")
 @click.argument("answer")
@@ -243,10 +259,10 @@ def _exit_code(result: GradeResult) -> int:
 @click.option(
     "--tick",
     "ticks",
-    type=click.IntRange(min=1),
+    type=KeyPointsType(),
     multiple=True,
-    metavar="N",
-    help="Recall questions: a key point your answer covered (1 = the first; repeatable).",
+    metavar="N[,N...]",
+    help="Recall questions: key points your answer covered (1 = the first; `1,3` or repeat).",
 )
 @bank_option
 @json_option
@@ -259,7 +275,7 @@ def check_cmd(
     question_id: str,
     answer: str,
     seed: int | None,
-    ticks: tuple[int, ...],
+    ticks: tuple[tuple[int, ...], ...],
     banks: tuple[str, ...],
     as_json: bool,
     user: str | None,
@@ -279,9 +295,9 @@ def check_cmd(
     if seed is None:
         seed = new_seed()
     variant = draw_variant(question, seed)
-    ticked = [t - 1 for t in ticks] if question.kind is Kind.RECALL else None
-    if ticked is not None and not ticks:
-        ticked = []  # ticking nothing is an answer: 0 key points covered
+    points = sorted({n for group in ticks for n in group})
+    # ticking nothing is an answer too: 0 key points covered
+    ticked = [n - 1 for n in points] if question.kind is Kind.RECALL else None
     user = user or _root_param(ctx, "user")
     started = time.perf_counter()
 

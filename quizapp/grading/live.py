@@ -371,8 +371,10 @@ def _grade_recall(base: _Base, q: Question, ticked: Sequence[int] | None) -> Gra
         return base.result(GradeStatus.INVALID, feedback="tick the key points your answer covered")
     chosen = sorted(set(ticked))
     if any(i < 0 or i >= len(points) for i in chosen):
+        # users number key points from 1 (`--tick 1`, the checkboxes); indexes here are 0-based
         return base.result(
-            GradeStatus.INVALID, feedback=f"key points are numbered 0 to {len(points) - 1}"
+            GradeStatus.INVALID,
+            feedback=f"this question has {len(points)} key points: tick numbers 1 to {len(points)}",
         )
     score = len(chosen) / len(points)
     missed = [points[i] for i in range(len(points)) if i not in chosen]

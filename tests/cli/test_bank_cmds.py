@@ -193,6 +193,13 @@ def test_check_recall_with_ticks(runner: Any) -> None:
     assert good.exit_code == 0 and "score: 67%" in good.stdout
     poor = check(runner, "fixture.why-zero-grad", "no idea", "--json")
     assert poor.exit_code == 1 and json.loads(poor.stdout)["status"] == "incorrect"
+    listed = check(runner, "fixture.why-zero-grad", "they accumulate", "--tick", "1,2", "--json")
+    assert json.loads(listed.stdout)["status"] == "correct"
+    out_of_range = check(runner, "fixture.why-zero-grad", "x", "--tick", "4", "--json")
+    assert out_of_range.exit_code == 2
+    assert "tick numbers 1 to 3" in json.loads(out_of_range.stdout)["feedback"]
+    bad = check(runner, "fixture.why-zero-grad", "x", "--tick", "0,1")
+    assert bad.exit_code == 2 and "give key point numbers from 1" in bad.output
 
 
 def test_check_takes_a_negative_number_as_the_answer(runner: Any) -> None:
