@@ -4,6 +4,7 @@ so that `quizapp --help` and the TUI start without importing what they do not us
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
@@ -88,4 +89,11 @@ def cli(ctx: click.Context, **kwargs: Any) -> None:
 
 
 def main() -> None:
-    cli(prog_name="quizapp")
+    try:
+        cli(prog_name="quizapp")
+    except Exception as exc:  # a defect, not user input: Click already handled usage errors
+        from quizapp.cli.crash import debugging, report_crash
+
+        if debugging():
+            raise
+        sys.exit(report_crash(exc, sys.argv[1:]))
