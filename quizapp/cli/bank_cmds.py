@@ -152,7 +152,7 @@ def _did_you_mean(value: str, known: Sequence[str], what: str) -> NoReturn:
     type=click.IntRange(1, 50),
     default=3,
     show_default=True,
-    help="Variants to run for each question with params.",
+    help="Seeds to run for each question (distinct param variants first; random draws too).",
 )
 @click.pass_context
 def validate_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, seeds: int) -> None:
@@ -187,10 +187,10 @@ def validate_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, seed
                     bar.update(task, completed=done, description=question_id)
 
                 report = validate_bank(
-                    bank, grader, seeds_per_param_question=seeds, progress=advance
+                    bank, grader, seeds_per_question=seeds, progress=advance
                 )
         else:
-            report = validate_bank(bank, grader, seeds_per_param_question=seeds)
+            report = validate_bank(bank, grader, seeds_per_question=seeds)
 
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))

@@ -111,7 +111,7 @@ def test_every_problem_in_one_run(tmp_path: Path, runner: object) -> None:
     report = validate_bank(
         bank,
         LiveGrader(runner),  # type: ignore[arg-type]
-        seeds_per_param_question=8,
+        seeds_per_question=8,
         progress=lambda done, total, qid: seen.append(qid),
     )
     by_id: dict[str, list[str]] = {}
@@ -189,8 +189,11 @@ def test_param_questions_are_validated_on_distinct_variants(fixture_bank: Bank) 
     params = {repr(sorted(draw_variant(question, s).params.items())) for s in seeds}
     assert len(params) == 5
     assert seeds_for(question, 50) == seeds_for(question, 50)  # deterministic
-    assert len(seeds_for(question, 50)) == 9  # no more variants than there are
-    assert seeds_for(fixture_bank.get("fixture.linear-shape"), 5) == [0]
+    many = seeds_for(question, 12)  # 9 variants, then 3 more random draws of them
+    assert len(many) == len(set(many)) == 12
+    assert len({repr(sorted(draw_variant(question, s).params.items())) for s in many[:9]}) == 9
+    # without params the seed still draws the random values, so several are run
+    assert seeds_for(fixture_bank.get("fixture.linear-shape"), 5) == [0, 1, 2, 3, 4]
 
 
 def test_a_failure_inside_validation_is_reported_not_raised(fixture_bank: Bank) -> None:
