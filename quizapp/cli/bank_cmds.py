@@ -186,9 +186,7 @@ def validate_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, seed
                 def advance(done: int, total: int, question_id: str) -> None:
                     bar.update(task, completed=done, description=question_id)
 
-                report = validate_bank(
-                    bank, grader, seeds_per_question=seeds, progress=advance
-                )
+                report = validate_bank(bank, grader, seeds_per_question=seeds, progress=advance)
         else:
             report = validate_bank(bank, grader, seeds_per_question=seeds)
 
