@@ -133,6 +133,11 @@ class RoundSummary:
     out_of_time: bool
 
 
+def plural(count: int, word: str) -> str:
+    """`1 answer`, `3 answers`: the words the screens count in all take a plain -s."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def format_seconds(seconds: float) -> str:
     seconds = max(0, round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"

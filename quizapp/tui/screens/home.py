@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from quizapp.tui.lifecycle import unless_closing
+from quizapp.tui.practice import plural
 from quizapp.tui.widgets.charts import Chart, bars_text
 from quizapp.tui.widgets.header import QuizHeader
 
@@ -121,7 +122,7 @@ class HomeScreen(Screen[None]):
             Text.assemble(
                 ("Streak\n", "bold"),
                 (f"{s.current_streak}", "bold yellow"),
-                (" days (best ", ""),
+                (" day (best " if s.current_streak == 1 else " days (best ", ""),
                 (f"{s.longest_streak}", "bold"),
                 (")\n", ""),
                 (_answers_line(s.totals.attempts, s.totals.accuracy), "dim"),
@@ -162,4 +163,4 @@ def _notices(app: QuizApp, data: HomeData) -> list[str]:
 def _answers_line(attempts: int, accuracy: float | None) -> str:
     if not attempts:
         return "no answers yet"
-    return f"{attempts} answers, {accuracy or 0:.0%} right"
+    return f"{plural(attempts, 'answer')}, {accuracy or 0:.0%} right"

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 NOTHING_RECALL = "A recall question runs no code, so there is nothing to explain by running."
 NOTHING_TO_RUN = (
-    "Nothing to explain by running: this question builds no model to trace and no autograd "
-    "graph to draw."
+    "Nothing to explain by running: this question never runs a model on an input (nothing to "
+    "trace layer by layer) and builds no autograd graph to draw."
 )
 RUN_STOPPED = "The run did not finish"
 

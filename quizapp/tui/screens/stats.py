@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from quizapp.tui.lifecycle import unless_closing
-from quizapp.tui.practice import format_seconds
+from quizapp.tui.practice import format_seconds, plural
 from quizapp.tui.widgets.charts import Chart, bars_text, forecast_text, heatmap_text
 from quizapp.tui.widgets.header import QuizHeader
 
@@ -79,7 +79,7 @@ class StatsScreen(Screen[None]):
             return
         t = s.totals
         right = (
-            f"{t.attempts} answers · {t.accuracy:.0%} right"
+            f"{plural(t.attempts, 'answer')} · {t.accuracy:.0%} right"
             if t.accuracy is not None
             else "no answers yet"
         )
@@ -87,7 +87,7 @@ class StatsScreen(Screen[None]):
         totals.update(
             Text.assemble(
                 (f"{s.user}: ", "bold"),
-                f"{right} · {t.questions_seen} questions seen · ",
+                f"{right} · {plural(t.questions_seen, 'question')} seen · ",
                 f"streak {s.current_streak} (best {s.longest_streak}) · ",
                 f"{s.due_today} due today · {s.new_today} new today",
                 f" · {format_seconds(latency)} per answer (median)" if latency else "",
@@ -101,7 +101,7 @@ class StatsScreen(Screen[None]):
             )
             for tp in s.topics
         ]
-        self.query_one("#st-accuracy", Chart).show(bars_text(rows, width=20))
+        self.query_one("#st-accuracy", Chart).show(lambda cells: bars_text(rows, 30, fit=cells))
         forecast = [(d.day, d.due) for d in s.due_forecast]
         self.query_one("#st-forecast", Chart).show(forecast_text(forecast))
         activity = {d.day: d.attempts for d in s.activity}

@@ -5,7 +5,7 @@ Pure display: a screen hands them plain data (`show(...)`); they never reach the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 
 from rich.text import Text
@@ -25,12 +25,18 @@ def bar(fraction: float, width: int) -> str:
     return text.ljust(width)
 
 
-def bars_text(rows: Sequence[tuple[str, float, str]], width: int = 24) -> Text:
-    """One line per row: label, bar, and a caption such as '75% of 12'."""
+def bars_text(
+    rows: Sequence[tuple[str, float, str]], width: int = 24, *, fit: int | None = None
+) -> Text:
+    """One line per row: label, bar, and a caption such as '75% of 12'. With `fit`, the bars
+    are as wide as lets each line fit in that many cells (so nothing wraps in a narrow box)."""
     out = Text()
     if not rows:
         return Text("nothing yet", style="dim")
     label_w = min(22, max(len(r[0]) for r in rows))
+    if fit is not None:
+        caption_w = max(len(r[2]) for r in rows)
+        width = max(4, min(width, fit - label_w - caption_w - 2))
     for i, (label, fraction, caption) in enumerate(rows):
         if i:
             out.append("\n")
@@ -100,7 +106,22 @@ def forecast_text(forecast: Sequence[tuple[date, int]], height: int = 5) -> Text
 
 
 class Chart(Static):
-    """A Static that holds one chart; `show` replaces it."""
+    """A Static that holds one chart; `show` replaces it. A chart given as a function of the
+    available width is redrawn whenever the widget is resized."""
 
-    def show(self, text: Text) -> None:
-        self.update(text)
+    _draw: Callable[[int], Text] | None = None
+
+    def show(self, chart: Text | Callable[[int], Text]) -> None:
+        if isinstance(chart, Text):
+            self._draw = None
+            self.update(chart)
+        else:
+            self._draw = chart
+            self._redraw()
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self._draw is not None:
+            self.update(self._draw(self.content_region.width or 80))
