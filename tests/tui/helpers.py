@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable
 
 from rich.console import Console
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import WorkerCancelled
@@ -54,3 +55,14 @@ def text_of(app: QuizApp, selector: str) -> str:
     console = Console(width=160, file=io.StringIO(), record=True)
     console.print(content)
     return console.export_text()
+
+
+def type_ahead(pilot: Pilot[None], *keys: str) -> None:
+    """Delivers keys the way a paste or a fast hand does: queued together, with no idle wait
+    between them (Pilot.press waits for the app to settle after each key)."""
+    app = pilot.app
+    assert app._driver is not None
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app._driver.send_message(event)

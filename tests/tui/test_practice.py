@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from textual import events
-
 from quizapp.grading.types import GradeStatus
 from quizapp.tui.app import QuizApp
 from quizapp.tui.screens.home import HomeScreen
@@ -12,7 +10,7 @@ from quizapp.tui.screens.result import ResultScreen
 from quizapp.tui.widgets.answers import ChoiceAnswer, CodeAnswer, RecallAnswer
 
 from .fakes import FakeService
-from .helpers import settle, started, text_of, until
+from .helpers import settle, started, text_of, type_ahead, until
 
 SIZE = (100, 30)
 
@@ -231,10 +229,6 @@ async def test_typed_ahead_answer_then_submit_keeps_every_key(
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         await open_question(app, pilot, "shapes.print-size")
-        assert pilot.app._driver is not None
-        for key in [*"torch.Size([2, 3])", "ctrl+s"]:
-            event = events.Key(key, key if len(key) == 1 else None)
-            event.set_sender(app)
-            pilot.app._driver.send_message(event)  # no idle wait between keys
+        type_ahead(pilot, *"torch.Size([2, 3])", "ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ResultScreen))
         assert fake.recorded[-1].answer == "torch.Size([2, 3])"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual import events
 
 from quizapp.tui.app import create_app
 from quizapp.tui.screens.browser import BrowserScreen
@@ -18,7 +17,7 @@ from quizapp.tui.screens.stats import StatsScreen
 from quizapp.tui.screens.summary import SummaryScreen
 
 from .fakes import SAMPLE_QUESTIONS, FakeService, Problem
-from .helpers import settle, started, text_of, until
+from .helpers import settle, started, text_of, type_ahead, until
 
 SIZE = (100, 30)
 
@@ -367,11 +366,7 @@ async def test_typing_ahead_into_quit_closes_cleanly(key: str) -> None:
     app = create_app(fake, user="alice")
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        assert pilot.app._driver is not None
-        for typed in (key, "ctrl+q"):
-            event = events.Key(typed, typed if len(typed) == 1 else None)
-            event.set_sender(app)
-            pilot.app._driver.send_message(event)  # no idle wait between them, as from a tty
+        type_ahead(pilot, key, "ctrl+q")
         app.sub_title = "changing as we leave"  # what a runner-status update does meanwhile
         await until(pilot, lambda: app.return_code is not None, timeout=5)
         await pilot.pause()
