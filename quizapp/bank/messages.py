@@ -22,7 +22,7 @@ from quizapp.bank.models import (
 )
 
 # Filled in by the loader, never read from YAML.
-LOADER_ONLY_FIELDS = frozenset({"source_file", "source_line"})
+LOADER_ONLY_FIELDS = frozenset({"source_file", "source_line", "must_points"})
 QUESTION_FIELDS: tuple[str, ...] = tuple(
     f for f in Question.model_fields if f not in LOADER_ONLY_FIELDS
 )

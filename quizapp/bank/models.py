@@ -21,6 +21,8 @@ from pydantic import (
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+MISCONCEPTION_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+DEFAULT_PASS_MARK = 0.75
 
 
 class Kind(StrEnum):
@@ -36,6 +38,16 @@ class Difficulty(StrEnum):
     EASY = "easy"
     MEDIUM = "medium"
     HARD = "hard"
+
+
+class OutputCompare(StrEnum):
+    """How an output answer is compared with what the setup printed."""
+
+    # Whitespace between tokens is insignificant; a line that parses as a Python literal
+    # compares as that literal: `(3,100)` equals `(3, 100)`.
+    LENIENT = "lenient"
+    # Line by line, after trimming trailing spaces and trailing blank lines.
+    EXACT = "exact"
 
 
 class _Strict(BaseModel):
@@ -111,6 +123,48 @@ class ModesSpec(_Strict):
 
 
 QuestionId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+MisconceptionName = Annotated[str, StringConstraints(pattern=MISCONCEPTION_NAME_PATTERN)]
+
+
+class Misconception(_Strict):
+    """A mistaken belief, computed live like the truth (see docs/question-format.md).
+
+    Exactly one of `answer` (another expression after the same setup), `setup` (a replacement
+    setup; the question's `answer` is evaluated after it) or `code` (code kind only: a plausible
+    wrong solution) says how.
+    """
+
+    name: MisconceptionName
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    answer: str | None = None
+    setup: str | None = None
+    code: str | None = None
+    explanation: str = ""
+
+    @field_validator("summary")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if "\n" in value:
+            raise ValueError("a misconception's summary is one line; put the rest in 'explanation'")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Misconception:
+        given = [f for f in ("answer", "setup", "code") if getattr(self, f) not in (None, "")]
+        if len(given) != 1:
+            raise ValueError(
+                "a misconception needs exactly one of 'answer' (an expression after the same "
+                "setup), 'setup' (a replacement setup) or 'code' (a wrong solution, code kind); "
+                f"this one has {', '.join(given) if given else 'none'}"
+            )
+        return self
+
+
+class KeyPoint(_Strict):
+    """A recall key point written as a mapping: `{text: ..., must: true}`."""
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    must: bool = False
 
 
 class Question(_Strict):
@@ -130,6 +184,9 @@ class Question(_Strict):
     starter: str = ""
     solution: str | None = None
     key_points: tuple[str, ...] | None = None
+    # Indexes into key_points of the points marked `must: true` (filled from key_points).
+    must_points: tuple[int, ...] = ()
+    pass_mark: float = Field(default=DEFAULT_PASS_MARK, gt=0, le=1)
     model_answer: str | None = None
     hints: tuple[str, ...] = ()
     explanation: str = ""
@@ -141,10 +198,46 @@ class Question(_Strict):
     trace: TraceSpec | None = None
     graph: str | None = None
     modes: ModesSpec | None = None
+    # Optional additions to version 1 (docs/question-format.md): every old file stays valid.
+    misconceptions: tuple[Misconception, ...] = ()
+    automatic_misconceptions: bool = True
+    after: tuple[QuestionId, ...] = ()  # prerequisites for introducing new questions
+    compare: OutputCompare = OutputCompare.LENIENT  # output kind only
 
     # Where the question came from; filled in by the loader, never read from YAML.
     source_file: Path | None = Field(default=None, exclude=True)
     source_line: int | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_key_points(cls, data: Any) -> Any:
+        # A key point is text, or `{text, must}`; the model keeps the texts (what every front end
+        # shows) and the indexes of the must points.
+        if not isinstance(data, dict) or not isinstance(data.get("key_points"), list | tuple):
+            return data
+        points = data["key_points"]
+        if not any(isinstance(p, dict | KeyPoint) for p in points):
+            return data
+        texts: list[Any] = []
+        must: list[int] = []
+        for index, point in enumerate(points):
+            raw = point.model_dump() if isinstance(point, KeyPoint) else point
+            if isinstance(raw, dict) and set(raw) <= {"text", "must"}:
+                # A malformed mapping is left as it is: rules.check_key_points explains it.
+                texts.append(raw.get("text"))
+                if raw.get("must") is True:
+                    must.append(index)
+            else:
+                texts.append(raw)
+        return {**data, "key_points": texts, "must_points": tuple(must)}
+
+    @model_validator(mode="after")
+    def _unique_misconceptions(self) -> Question:
+        names = [m.name for m in self.misconceptions]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"misconception names must be unique; repeated: {', '.join(twice)}")
+        return self
 
     @property
     def display_title(self) -> str:

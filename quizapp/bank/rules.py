@@ -41,6 +41,8 @@ KIND_FIELDS: dict[str, frozenset[Kind]] = {
     "solution": frozenset({Kind.CODE}),
     "key_points": frozenset({Kind.RECALL}),
     "model_answer": frozenset({Kind.RECALL}),
+    "pass_mark": frozenset({Kind.RECALL}),
+    "compare": frozenset({Kind.OUTPUT}),
     "expect": _TRUTH_KINDS,
 }
 REQUIRED: dict[Kind, tuple[str, ...]] = {
@@ -171,6 +173,59 @@ def check_key_points(data: Mapping[str, Any], report: Report) -> None:
     for index, point in enumerate(points):
         if isinstance(point, str) and not point.strip():
             report("a key point must not be empty", ("key_points", index))
+        elif isinstance(point, dict):
+            unknown = sorted(str(k) for k in point if k not in ("text", "must"))
+            text, must = point.get("text"), point.get("must", False)
+            if unknown:
+                report(
+                    f"a key point is text, or a mapping with 'text' and 'must'; "
+                    f"unknown: {', '.join(unknown)}",
+                    ("key_points", index),
+                )
+            elif not isinstance(text, str) or not text.strip():
+                report("a key point mapping needs 'text': the point itself", ("key_points", index))
+            elif not isinstance(must, bool):
+                report("'must' is true or false", ("key_points", index, "must"))
+        elif not isinstance(point, str):
+            report(
+                "a key point is text, or {text: ..., must: true} for one a pass needs",
+                ("key_points", index),
+            )
+
+
+def check_misconceptions(data: Mapping[str, Any], report: Report) -> None:
+    """Which way a misconception may be written depends on the kind (docs/question-format.md)."""
+    items = data.get("misconceptions")
+    if not isinstance(items, list):
+        return
+    is_code = data.get("kind") == Kind.CODE.value
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue  # pydantic reports it
+        path: tuple[str | int, ...] = ("misconceptions", index)
+        if "code" in item and not is_code:
+            report(
+                "a 'code' misconception is for code questions (a plausible wrong solution); "
+                "use 'answer' or 'setup' here",
+                (*path, "code"),
+                True,
+            )
+        if is_code:
+            for name in ("answer", "setup"):
+                if name in item:
+                    report(
+                        f"code questions take 'code' misconceptions (a wrong solution the "
+                        f"check must reject), not '{name}'",
+                        (*path, name),
+                        True,
+                    )
+        if data.get("kind") == Kind.OUTPUT.value and "answer" in item:
+            report(
+                "output questions have no 'answer': write the mistaken belief as a "
+                "replacement 'setup' whose printed text is what the user would expect",
+                (*path, "answer"),
+                True,
+            )
 
 
 def _plain_value_problem(value: Any) -> str | None:
@@ -268,21 +323,49 @@ def _compile_problem(source: str, mode: str) -> tuple[str, int] | None:
     return None
 
 
+def _misconception_paths(data: Mapping[str, Any], names: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    items = data.get("misconceptions")
+    if not isinstance(items, list):
+        return []
+    return [
+        ("misconceptions", i, name)
+        for i, item in enumerate(items)
+        if isinstance(item, dict)
+        for name in names
+        if name in item
+    ]
+
+
 def check_syntax(data: Mapping[str, Any], report: Report, report_line: Callable[..., None]) -> None:
     """report_line(message, path, line_within_text) for Python that does not compile."""
-    for name in EXEC_FIELDS:
-        source = data.get(name)
+    exec_paths = [(name,) for name in EXEC_FIELDS]
+    exec_paths += _misconception_paths(data, ("setup", "code"))
+    for path in exec_paths:
+        source: Any = data
+        for part in path:
+            if isinstance(source, dict):
+                source = source.get(part)
+            elif isinstance(source, list) and isinstance(part, int) and part < len(source):
+                source = source[part]
+            else:
+                source = None
         if isinstance(source, str) and source.strip():
             problem = _compile_problem(source, "exec")
             if problem:
                 message, line = problem
+                label = ".".join(str(p) for p in path)
                 report_line(
-                    f"Python syntax error in '{name}' (its line {line}): {message}", (name,), line
+                    f"Python syntax error in '{label}' (its line {line}): {message}", path, line
                 )
-    for path in EVAL_FIELDS:
+    for path in (*EVAL_FIELDS, *_misconception_paths(data, ("answer",))):
         expression: Any = data
         for part in path:
-            expression = expression.get(part) if isinstance(expression, dict) else None
+            if isinstance(expression, dict):
+                expression = expression.get(part)
+            elif isinstance(expression, list) and isinstance(part, int) and part < len(expression):
+                expression = expression[part]
+            else:
+                expression = None
         if not isinstance(expression, str) or not expression.strip():
             continue
         label = ".".join(str(p) for p in path)
@@ -328,6 +411,7 @@ def check_all(data: Mapping[str, Any], report: Report, report_line: Callable[...
     check_options(data, report)
     check_choice_truth(data, report)
     check_key_points(data, report)
+    check_misconceptions(data, report)
     check_params(data, report)
     check_requires(data, report)
     check_placeholders(data, report_line)
