@@ -30,6 +30,8 @@ from quizapp.bank.yamlnodes import Located, PathKey, YamlSyntaxError, parse
 
 FILE_KEYS = ("format", "topic", "questions")
 SUFFIX = ".yaml"
+MAX_FILE_BYTES = 1024 * 1024  # the largest bundled file is ~55 KB
+EXCERPT = 60  # characters of a file's own text that a problem may quote
 _UNION_TAGS = ("list", "range")
 
 
@@ -62,9 +64,16 @@ def read_file(path: Path) -> FileResult:
         result.problems.append(Problem(message, file=path, line=line, field=field))
 
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         problem(f"cannot read the file: {exc.strerror or exc}")
+        return result
+    if len(raw) > MAX_FILE_BYTES:
+        problem(
+            f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; a question file is far "
+            "smaller (split it into several files)"
+        )
         return result
     try:
         text = raw.decode("utf-8-sig")
@@ -82,7 +91,7 @@ def read_file(path: Path) -> FileResult:
         return result
     data = located.data
     if not isinstance(data, dict):
-        what = "a list" if isinstance(data, list) else f"just {data!r}"
+        what = "a list" if isinstance(data, list) else f"just {excerpt(data)}"
         hint = (
             " (did you forget the 'format: 1' and 'questions:' lines?)"
             if isinstance(data, list)
@@ -284,6 +293,12 @@ class _FileReader:
         return first + line_within - 1
 
 
+def excerpt(value: Any) -> str:
+    """A value of the file's own, quoted short: a problem never echoes a whole file."""
+    text = repr(value)
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 5] + "...'"
+
+
 def _visible(folder: Path, pattern: str) -> list[Path]:
     found = []
     for path in sorted(folder.rglob(pattern)):
@@ -292,6 +307,14 @@ def _visible(folder: Path, pattern: str) -> list[Path]:
         if path.is_file():
             found.append(path)
     return found
+
+
+def _leaves(path: Path, folder: Path) -> bool:
+    """A file (a symlink, or under a symlinked folder) whose real place is outside `folder`."""
+    try:
+        return not path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return True
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -309,7 +332,18 @@ def load_bank(paths: Sequence[Path]) -> Bank:
     read: set[Path] = set()
     for root in bank.dirs:
         if root.is_dir():
-            files = _yaml_files(root)
+            files = []
+            for path in _yaml_files(root):
+                if _leaves(path, root):  # never read: it may be anything (/etc/passwd...)
+                    bank.problems.append(
+                        Problem(
+                            "not loaded: a link to a file outside the bank folder; copy the "
+                            "file into the folder instead",
+                            path,
+                        )
+                    )
+                else:
+                    files.append(path)
             bank.problems.extend(
                 Problem(f"not loaded: question files end in {SUFFIX}; rename it to load it", path)
                 for path in _visible(root, "*.yml")

@@ -14,6 +14,11 @@ import yaml
 
 PathKey = tuple[str | int, ...]
 
+# Limits that keep a hostile or broken file from exhausting the loader (each a clear problem):
+MAX_DEPTH = 64  # values nested inside one another (real question files need about 6)
+MAX_VALUES = 200_000  # values built, every alias expansion counted (a bank file has ~5,000)
+MAX_MERGED_KEYS = 10_000  # keys one mapping may get from `<<:` merges
+
 # libyaml's parser is ~10x faster; the pure-Python one words syntax errors better (it names the
 # tab that broke a line, for one), so a file that fails is parsed again with it for the message.
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -92,6 +97,8 @@ def _parse(text: str, loader_class: type[yaml.SafeLoader]) -> Located | None:
     try:
         try:
             node = loader.get_single_node()
+        except RecursionError:
+            raise YamlSyntaxError(_too_deep(), None) from None
         except yaml.composer.ComposerError as exc:
             if "single document" in str(exc):
                 raise YamlSyntaxError(
@@ -107,39 +114,104 @@ def _parse(text: str, loader_class: type[yaml.SafeLoader]) -> Located | None:
         located = Located(data=None)
         located.value_nodes[()] = node
         try:
-            located.data = _build(node, loader, (), located, set())
+            located.data = _Builder(loader, located).build(node, (), 0)
         except yaml.YAMLError as exc:
             raise YamlSyntaxError(_syntax_message(exc), _syntax_line(exc)) from None
+        except RecursionError:
+            raise YamlSyntaxError(_too_deep(), None) from None
         return located
     finally:
         loader.dispose()
 
 
-def _build(node: yaml.Node, loader: Any, path: PathKey, out: Located, active: set[int]) -> Any:
-    if id(node) in active:
-        out.issues.append((path, node.start_mark.line + 1, "an alias refers to itself"))
-        return None
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_object(node, deep=True)
-    active.add(id(node))
-    try:
-        if isinstance(node, yaml.SequenceNode):
-            items = []
-            for index, child in enumerate(node.value):
-                out.value_nodes[(*path, index)] = child
-                out.key_lines[(*path, index)] = child.start_mark.line + 1
-                items.append(_build(child, loader, (*path, index), out, active))
-            return items
-        assert isinstance(node, yaml.MappingNode)
+def _too_deep() -> str:
+    return f"values are nested more than {MAX_DEPTH} levels deep; a question file needs far fewer"
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+class _Builder:
+    """Nodes to plain data, with the limits above (an alias bomb stops at MAX_VALUES)."""
+
+    def __init__(self, loader: Any, out: Located) -> None:
+        self.loader = loader
+        self.out = out
+        self.active: set[int] = set()
+        self.built = 0
+        self.flattened: set[int] = set()
+
+    def build(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
+        out = self.out
+        self.built += 1
+        if self.built > MAX_VALUES:
+            raise YamlSyntaxError(
+                f"the file expands to more than {MAX_VALUES:,} values (aliases included); "
+                "is an alias ('*name') repeated inside what it refers to?",
+                _line(node),
+            )
+        if depth > MAX_DEPTH:
+            raise YamlSyntaxError(_too_deep(), _line(node))
+        if id(node) in self.active:
+            out.issues.append((path, _line(node), "an alias refers to itself"))
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            return self.loader.construct_object(node, deep=True)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                items = []
+                for index, child in enumerate(node.value):
+                    out.value_nodes[(*path, index)] = child
+                    out.key_lines[(*path, index)] = _line(child)
+                    items.append(self.build(child, (*path, index), depth + 1))
+                return items
+            assert isinstance(node, yaml.MappingNode)
+            return self.mapping(node, path, depth)
+        finally:
+            self.active.discard(id(node))
+
+    def flatten(self, node: yaml.MappingNode, depth: int = 0) -> None:
+        """`<<:` merges resolved bottom-up, each mapping once, its size checked (merging a
+        mapping into itself again and again doubles it each time)."""
+        if id(node) in self.flattened:
+            return
+        if depth > MAX_DEPTH:
+            raise YamlSyntaxError(_too_deep(), _line(node))
+        self.flattened.add(id(node))
+        for key, value in node.value:
+            if key.tag != "tag:yaml.org,2002:merge":
+                continue
+            subs = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for sub in subs:
+                if isinstance(sub, yaml.MappingNode):
+                    self.flatten(sub, depth + 1)
+        merged = sum(
+            len(sub.value)
+            for key, value in node.value
+            if key.tag == "tag:yaml.org,2002:merge"
+            for sub in (value.value if isinstance(value, yaml.SequenceNode) else [value])
+            if isinstance(sub, yaml.MappingNode)
+        )
+        if merged > MAX_MERGED_KEYS:
+            raise YamlSyntaxError(
+                f"'<<:' merges would give one mapping more than {MAX_MERGED_KEYS:,} keys",
+                _line(node),
+            )
+        self.loader.flatten_mapping(node)
+
+    def mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[Any, Any]:
+        out = self.out
         # Keys written here, as opposed to those `<<: *anchor` merges in (which they may override).
         own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
-        loader.flatten_mapping(node)
+        self.flatten(node)
         mapping: dict[Any, Any] = {}
         own_keys: set[Any] = set()
         for key_node, value_node in node.value:
             # A complex key's parts are recorded under a path no field has.
-            key = _build(key_node, loader, (*path, "<key>"), out, active)
-            line = key_node.start_mark.line + 1
+            key = self.build(key_node, (*path, "<key>"), depth + 1)
+            line = _line(key_node)
             try:
                 hash(key)
             except TypeError:
@@ -159,7 +231,5 @@ def _build(node: yaml.Node, loader: Any, path: PathKey, out: Located, active: se
                 own_keys.add(key)
             out.key_lines[(*path, key)] = line
             out.value_nodes[(*path, key)] = value_node
-            mapping[key] = _build(value_node, loader, (*path, key), out, active)
+            mapping[key] = self.build(value_node, (*path, key), depth + 1)
         return mapping
-    finally:
-        active.discard(id(node))

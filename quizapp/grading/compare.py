@@ -329,11 +329,22 @@ def compare_choice(given_index: int, options: Sequence[str], truth: str) -> Comp
 # Display
 
 
+MAX_SHOWN_DIMS = 8  # feedback quotes a short excerpt of an answer, never all of it
+MAX_SHOWN_CHARS = 200
+
+
 def display_shape(dims: Sequence[int]) -> str:
     """(16, 64); (16,) for one dimension; () for a scalar."""
     if len(dims) == 1:
         return f"({dims[0]},)"
+    if len(dims) > MAX_SHOWN_DIMS:
+        shown = ", ".join(str(d) for d in dims[:MAX_SHOWN_DIMS])
+        return f"({shown}, ... {len(dims)} dimensions)"
     return "(" + ", ".join(str(d) for d in dims) + ")"
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 1] + "…"
 
 
 def format_scalar(value: Any) -> str:
@@ -365,7 +376,7 @@ def display_array(truth: TruthArray) -> str:
 
 
 def display_parsed(value: ParsedValue) -> str:
-    body = format_nested(value.data)
+    body = _excerpt(format_nested(value.data))
     return f"tensor({body})" if value.is_tensor else body
 
 

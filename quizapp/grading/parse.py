@@ -32,6 +32,10 @@ class AnswerParseError(ValueError):
 
 
 SHAPE_HINT = "type dimensions like 16x64 or (16, 64); () for a scalar"
+MAX_ANSWER_CHARS = 64 * 1024  # longer is no answer anyone types (and costs seconds to read)
+MAX_SHAPE_DIMS = 64  # PyTorch itself allows no more
+# The largest float: an int past it cannot be compared with a float truth (OverflowError).
+MAX_FLOAT_INT = int(1.7976931348623157e308)
 VALUE_HINT = "type a number, True/False, a list like [[1, 2], [3, 4]] or tensor([...])"
 
 
@@ -40,6 +44,14 @@ def _quote(text: str, limit: int = 60) -> str:
     if len(one_line) > limit:
         one_line = one_line[: limit - 1] + "…"
     return f"'{one_line}'"
+
+
+def _check_size(text: str) -> None:
+    if len(text) > MAX_ANSWER_CHARS:
+        raise AnswerParseError(
+            f"the answer is {len(text):,} characters long; answers are at most "
+            f"{MAX_ANSWER_CHARS // 1024} KiB ({_quote(text, 30)}...)"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,6 +171,7 @@ class _Reader:
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """`(16, 64)` and friends -> (16, 64). Raises AnswerParseError."""
+    _check_size(text)
     stripped = text.strip().strip("`").strip()
     if not stripped:
         raise AnswerParseError(f"the answer is empty: expected a shape; {SHAPE_HINT}")
@@ -204,6 +217,8 @@ def _read_shape_body(reader: _Reader, closing: str) -> tuple[int, ...]:
 def _read_dims(reader: _Reader, close: str) -> tuple[int, ...]:
     dims = [_read_dim(reader)]
     while True:
+        if len(dims) > MAX_SHAPE_DIMS:
+            raise _Syntax(f"more than {MAX_SHAPE_DIMS} dimensions")
         nxt = reader.peek()
         if nxt in (",", "x", "X", "×", "*"):
             reader.pos += 1
@@ -225,7 +240,9 @@ def _read_dim(reader: _Reader) -> int:
         raise _Syntax(f"{word!r} is not a dimension" if word else "a dimension is missing")
     if not re.fullmatch(r"\+?\d+", token):
         reader.pos = start
-        raise _Syntax(f"{token} is not a whole number ≥ 0")
+        raise _Syntax(f"{_quote(token, 20)} is not a whole number ≥ 0")
+    if len(token) > 19 or int(token) >= 2**63:
+        raise _Syntax(f"{_quote(token, 20)} is larger than any dimension can be")
     return int(token)
 
 
@@ -257,6 +274,7 @@ def flatten(data: Value) -> list[Scalar]:
 
 def parse_value(text: str) -> ParsedValue:
     """A literal: number, bool, nested list or tensor(...). Raises AnswerParseError."""
+    _check_size(text)
     stripped = text.strip().strip("`").strip()
     stripped = re.sub(r"^Parameter containing:\s*", "", stripped)
     if not stripped:
@@ -286,6 +304,8 @@ def value_from_data(data: object) -> ParsedValue:
         return parse_value(data)
 
     def convert(item: object, depth: int) -> Value:
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_FLOAT_INT:
+            raise AnswerParseError(f"{_quote(str(item), 30)} is too large for a number here")
         if isinstance(item, bool | int | float):
             return item
         if isinstance(item, list | tuple) and depth < MAX_DEPTH:
@@ -364,7 +384,12 @@ def _read_scalar(reader: _Reader) -> Scalar:
         raise _Syntax(f"{found.group(0)!r} is not a number" if found else "a number is missing")
     lowered = token.lower().lstrip("+")
     if re.fullmatch(r"-?\d+", lowered):
-        return int(lowered)
+        number = int(lowered)
+        if abs(number) > MAX_FLOAT_INT:
+            raise _Syntax(
+                f"{_quote(lowered, 20)} is too large (the largest number is about 1.8e308)"
+            )
+        return number
     if "inf" in lowered:
         return -math.inf if lowered.startswith("-") else math.inf
     return float(lowered)
@@ -396,6 +421,7 @@ def parse_choice(text: str, options: Sequence[str]) -> int:
     """The index into `options` (in the order shown, lettered A, B, C...) that the user chose."""
     if not options:
         raise AnswerParseError("this question has no options to choose from")
+    _check_size(text)
     stripped = text.strip()
     if not stripped:
         raise AnswerParseError(f"the answer is empty: {_choice_hint(options)}")

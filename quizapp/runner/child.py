@@ -24,10 +24,11 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from types import CodeType
 from typing import Any
 
-from quizapp.runner import sandbox
+from quizapp.runner import confine, sandbox
 from quizapp.runner.protocol import (
     RunError,
     RunRequest,
@@ -57,24 +58,59 @@ def serve_forked(
     prewarm: bool = True,
     heavy: bool = False,
     network_isolated: bool = False,
+    scratch: str | None = None,
+    landlock: confine.Landlock | None = None,
+    last_cap: int = 40,
 ) -> None:
     """In a child just forked from the zygote. Never returns. `prewarm`: this is a spare,
     with time to pay its copy-on-write faults before a run arrives. `network_isolated`: the
-    zygote already lives in an empty network namespace, which this child inherits."""
+    zygote already lives in an empty network namespace, which this child inherits. `scratch`:
+    the run's own folder; `landlock`: the rules it confines itself to (None: no Landlock)."""
     try:
         os.setsid()
         sandbox.die_with_parent(zygote_pid)
         sandbox.reset_signals()
-        sandbox.close_fds_except({0, 1, 2, sock.fileno(), stdout_fd, stderr_fd})
+        keep = {0, 1, 2, sock.fileno(), stdout_fd, stderr_fd}
+        sandbox.close_fds_except(keep | (landlock.fds if landlock else set()))
         sandbox.redirect_std_fds(stdout_fd, stderr_fd)
         for fd in (stdout_fd, stderr_fd):
             if fd > 2:
                 os.close(fd)
         sandbox.prefer_oom_kill()
         isolated = network_isolated or sandbox.isolate_network()
-        _serve_or_report(sock, device, isolated, prewarm=prewarm, heavy=heavy)
+        _enter_scratch(scratch)  # before the heavy imports: torch._dynamo caches the temp folder
+
+        def confine_self() -> None:
+            _confine(landlock, last_cap)
+
+        _serve_or_report(
+            sock, device, isolated, prewarm=prewarm, heavy=heavy, lock_down=confine_self
+        )
     finally:
         os._exit(0)
+
+
+def _enter_scratch(scratch: str | None) -> None:
+    """The run's own folder as its working and temporary folder."""
+    if not scratch:
+        return
+    os.chdir(scratch)
+    for var in ("TMPDIR", "TMP", "TEMP"):
+        os.environ[var] = scratch
+    import tempfile
+
+    tempfile.tempdir = scratch
+
+
+def _confine(landlock: confine.Landlock | None, last_cap: int) -> None:
+    """Just before any code runs: no capabilities, and (with Landlock) no access outside what
+    the rules allow: read the installation, write the working (scratch) folder."""
+    confine.drop_privileges(last_cap)
+    if landlock is not None:
+        held = landlock.restrict(os.getcwd())
+        landlock.close()
+        if not held:  # promised to the user (filesystem_isolated): never run without it
+            raise RuntimeError("Landlock refused the run's rules")
 
 
 def main() -> None:
@@ -84,6 +120,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", required=True)
     parser.add_argument("--zygote-pid", type=int, required=True)
+    parser.add_argument("--scratch", default=None)
+    parser.add_argument("--landlock", action="store_true")
+    parser.add_argument("--own-proc", action="store_true")
+    parser.add_argument("--private", action="append", default=[])
     args = parser.parse_args()
     sandbox.die_with_parent(args.zygote_pid)
     sandbox.prefer_oom_kill()
@@ -104,12 +144,33 @@ def main() -> None:
         _send(sock, {"op": "fatal", "reason": reason})
         os._exit(0)
     sandbox.reset_signals()
-    _serve_or_report(sock, args.device, isolated)
+    landlock = None
+    if args.landlock:
+        plan = confine.read_plan(tuple(args.private))
+        landlock = confine.Landlock(
+            plan,
+            confine.landlock_abi(),
+            device_access=args.device != "cpu",
+            all_of_proc=args.own_proc,
+        )
+
+    _enter_scratch(args.scratch)
+
+    def confine_self() -> None:
+        _confine(landlock, confine.last_capability())
+
+    _serve_or_report(sock, args.device, isolated, lock_down=confine_self)
     os._exit(0)
 
 
 def _serve(
-    sock: socket.socket, device: str, isolated: bool, *, prewarm: bool = True, heavy: bool = False
+    sock: socket.socket,
+    device: str,
+    isolated: bool,
+    *,
+    prewarm: bool = True,
+    heavy: bool = False,
+    lock_down: Callable[[], None] | None = None,
 ) -> None:
     global _reserve
     reader = sock.makefile("rb")
@@ -117,6 +178,8 @@ def _serve(
     _reserve = mmap.mmap(-1, EMERGENCY_RESERVE)
     if heavy:
         _import_dynamo()
+    if lock_down is not None:  # after the heavy imports (they read what they like), before code
+        lock_down()
     if prewarm:
         _prewarm(device)
     _send(sock, {"op": "ready", "network_isolated": isolated, "pid": os.getpid()})
@@ -144,11 +207,17 @@ def _serve(
 
 
 def _serve_or_report(
-    sock: socket.socket, device: str, isolated: bool, *, prewarm: bool = True, heavy: bool = False
+    sock: socket.socket,
+    device: str,
+    isolated: bool,
+    *,
+    prewarm: bool = True,
+    heavy: bool = False,
+    lock_down: Callable[[], None] | None = None,
 ) -> None:
     """`_serve`, with a failure of the child itself reported as such (never a silent exit)."""
     try:
-        _serve(sock, device, isolated, prewarm=prewarm, heavy=heavy)
+        _serve(sock, device, isolated, prewarm=prewarm, heavy=heavy, lock_down=lock_down)
     except BaseException as exc:
         with contextlib.suppress(BaseException):
             reason = "".join(traceback.format_exception(exc))[-MAX_TRACEBACK:]

@@ -35,8 +35,12 @@ STARTUP_TIMEOUT_S = 180.0  # import torch on a cold disk can take long; normally
 GRACE_S = 10.0  # past a run's own timeout, how long the zygote may take to answer
 FRESH_GRACE_S = 200.0  # the same for runs in fresh processes (CUDA/MPS start-up included)
 SHUTDOWN_WAIT_S = 2.0
-MAX_RESTARTS = 5  # within RESTART_WINDOW_S; past that the runner stays failed
+MAX_RESTARTS = 5  # idle deaths within RESTART_WINDOW_S; past that the runner stays failed
 RESTART_WINDOW_S = 60.0
+STOPPED_CHECK_S = 0.25  # how often a run past its time checks that the zygote is not stopped
+# Not passed on to the zygote (so not visible to code in its environment): where the user's
+# data lives. QUIZAPP_RUNNER_* (the runner's own switches) are passed on.
+PRIVATE_ENV = ("QUIZAPP_", "DATABASE_URL", "PGPASSWORD", "PGPASSFILE", "PGHOST", "PGSERVICEFILE")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -49,13 +53,57 @@ class RunnerUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class Sandbox:
+    """What confines runs on this machine (docs/runner.md has the table of threats)."""
+
+    network_isolated: bool = False  # an empty network namespace
+    filesystem_isolated: bool = False  # Landlock and/or the mount namespace confine files
+    landlock_abi: int = 0  # 0: no Landlock
+    mount_namespace: bool = False  # /tmp, /run, $HOME hidden; all read-only; write cap holds
+    pid_namespace: bool = False  # the zygote is init: no process outlives the runner
+    notes: tuple[str, ...] = ()  # what could not be set up, and why
+
+    def describe(self) -> str:
+        """One short line: what holds here."""
+        held = [
+            name
+            for name, on in (
+                ("network", self.network_isolated),
+                ("files", self.filesystem_isolated),
+                ("processes", self.pid_namespace),
+            )
+            if on
+        ]
+        if not held:
+            return "not sandboxed (runs can touch your files)"
+        missing = {"network", "files", "processes"} - set(held)
+        text = "sandbox: " + ", ".join(held)
+        if "files" in missing:
+            text += " (files NOT isolated)"
+        return text
+
+    @classmethod
+    def from_hello(cls, hello: dict[str, Any]) -> Sandbox:
+        return cls(
+            network_isolated=bool(hello.get("network_isolated")),
+            filesystem_isolated=bool(hello.get("filesystem_isolated")),
+            landlock_abi=int(hello.get("landlock_abi") or 0),
+            mount_namespace=bool(hello.get("mount_namespace")),
+            pid_namespace=bool(hello.get("pid_namespace")),
+            notes=tuple(str(n) for n in hello.get("sandbox_notes") or ()),
+        )
+
+
+@dataclass(frozen=True)
 class RunnerInfo:
     device: str
     torch_version: str
     python: str
     network_isolated: bool
-    pid: int  # the zygote's
+    pid: int  # the zygote's, as this process sees it
     startup_s: float  # from launch to ready, as measured by the parent
+    filesystem_isolated: bool = False
+    sandbox: Sandbox = Sandbox()
 
 
 @dataclass(frozen=True)
@@ -65,6 +113,8 @@ class RunnerState:
     torch_version: str | None = None
     reason: str | None = None
     network_isolated: bool | None = None
+    filesystem_isolated: bool | None = None
+    sandbox: Sandbox | None = None
 
 
 def _runner_error(message: str, kind: str = "RunnerUnavailable") -> RunResult:
@@ -77,14 +127,30 @@ class _Pending:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.result: RunResult | None = None
-        self.died: str | None = None
+        self.died: _Died | None = None
 
 
 class _Died:
-    """The zygote died (or was closed) while a run was in flight."""
+    """The zygote died (or was closed). `sent`: while this run was in it, which makes the
+    death the run's verdict (its code may well have caused it), never a reason to retry."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, sent: bool = False, returncode: int | None = None) -> None:
         self.reason = reason
+        self.sent = sent
+        self.returncode = returncode
+
+    def verdict(self) -> RunResult:
+        code = self.returncode
+        # The waiter of a PID namespace exits with 128 + the signal that killed the zygote.
+        sig = -code if code is not None and code < 0 else None
+        if code is not None and code > 128:
+            sig = code - 128
+        if sig is not None:
+            message = f"the runner was killed by signal {sig} during this run; it restarts"
+            error = RunError("Crashed", message)
+            return RunResult(status=RunStatus.CRASHED, error=error, signal=sig)
+        message = f"the runner exited (code {code}) during this run; it restarts"
+        return RunResult(status=RunStatus.DIED, error=RunError("Died", message), exit_code=code)
 
 
 class _Zygote:
@@ -97,8 +163,15 @@ class _Zygote:
         spare: bool,
         on_death: Callable[[_Zygote], None] | None = None,
         failed: str | None = None,
+        private: tuple[str, ...] = (),
+        scratch_mb: int = 64,
+        confine: bool = True,
     ) -> None:
         self.python = python
+        self.private = private
+        self.confine = confine
+        self.scratch_mb = scratch_mb
+        self.busy_at_death = False  # runs were in flight when it died (their code's doing)
         self.device = device
         self.spare = spare
         self.on_death = on_death
@@ -148,23 +221,36 @@ class _Zygote:
             reason = hello.get("reason") if hello and hello.get("op") == "fatal" else None
             self._fail(str(reason) if reason else self._exit_reason(started))
             return
+        sandbox = Sandbox.from_hello(hello)
         self.info = RunnerInfo(
             device=str(hello["device"]),
             torch_version=str(hello["torch_version"]),
             python=str(hello.get("python", self.python)),
-            network_isolated=bool(hello.get("network_isolated")),
+            network_isolated=sandbox.network_isolated,
             pid=int(hello["pid"]),
             startup_s=round(time.monotonic() - started, 3),
+            filesystem_isolated=sandbox.filesystem_isolated,
+            sandbox=sandbox,
         )
         self.ready.set()
         self._read_results(cast(BinaryIO, proc.stdout))
 
     def _launch(self) -> subprocess.Popen[bytes] | None:
-        env = dict(os.environ)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith("QUIZAPP_RUNNER_") or not k.startswith(PRIVATE_ENV)
+        }
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        env["PYTHONSAFEPATH"] = "1"  # no working folder on sys.path (Python >= 3.11)
+        if not self.confine:
+            env["QUIZAPP_RUNNER_NO_LANDLOCK"] = env["QUIZAPP_RUNNER_NO_NAMESPACES"] = "1"
+        env.pop("PYTHONSTARTUP", None)
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             env[var] = "1"
         argv = [self.python, "-m", "quizapp.runner.zygote", "--device", self.device or "auto"]
+        argv += [f"--private={p}" for p in self.private]
+        argv.append(f"--scratch-mb={self.scratch_mb}")
         if not self.spare:
             argv.append("--no-spare")
         with self.lock:
@@ -210,11 +296,16 @@ class _Zygote:
         with self.lock:
             self.dead = True
             pending, self.pending = list(self.pending.values()), {}
-        for p in pending:
-            p.died = reason
-            p.event.set()
+        self.busy_at_death = self.busy_at_death or bool(pending)
+        code = None
+        if self.proc is not None:  # how it ended (the waiter passes that on), before any kill
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self.proc.wait(1.0)
         self._kill()
         self._cleanup()
+        for p in pending:
+            p.died = _Died(reason, sent=True, returncode=code)
+            p.event.set()
         if not self.closing and self.on_death is not None:
             self.on_death(self)
 
@@ -270,7 +361,7 @@ class _Zygote:
         pending = _Pending()
         with self.lock:
             if self.dead or self.proc is None:
-                return _Died("the runner is not running")
+                return _Died("the runner is not running")  # not sent: safe to retry
             self.pending[run_id] = pending
         try:
             self._send({"op": "run", "id": run_id, "request": payload})
@@ -284,11 +375,23 @@ class _Zygote:
         grace = GRACE_S if device == "cpu" else FRESH_GRACE_S
         deadline = time.monotonic() + max(request.timeout, 0.0) + grace
         cancel_sent = False
+        overdue = time.monotonic() + max(request.timeout, 0.0) + 1.0
+        stopped = False
         while not pending.event.is_set():
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 break
-            step = min(remaining, 0.05) if cancel is not None else remaining
+            step = remaining
+            if cancel is not None:
+                step = min(step, 0.05)
+            if now >= overdue:  # past its time: is the zygote stopped (SIGSTOP by the code)?
+                if self._stopped():
+                    stopped = True
+                    break
+                step = min(step, STOPPED_CHECK_S)
+            else:
+                step = min(step, overdue - now)
             if pending.event.wait(step):
                 break
             if cancel is not None and cancel.is_set() and not cancel_sent:
@@ -298,15 +401,32 @@ class _Zygote:
         if not pending.event.is_set():
             with self.lock:
                 self.pending.pop(run_id, None)
-            self._kill()  # wedged: its reader thread sees the end and a fresh one starts
-            return _runner_error(
-                f"the runner did not answer within {request.timeout + grace:g} s; restarting it",
-                "RunnerError",
+                # Dead from now on: a run sent in the meantime would get this death as its
+                # verdict; instead it waits for the fresh zygote (started when the reader
+                # thread sees the end).
+                self.dead = True
+                self.busy_at_death = True
+            self._kill()
+            why = (
+                "was stopped" if stopped else f"did not answer within {request.timeout + grace:g} s"
             )
+            error = RunError("Timeout", f"the runner {why} during this run; it restarts")
+            return RunResult(status=RunStatus.TIMEOUT, error=error)
         if pending.died is not None:
-            return _Died(pending.died)
+            return pending.died
         assert pending.result is not None
         return pending.result
+
+    def _stopped(self) -> bool:
+        """The zygote is stopped (state T): it will never answer, whatever its grace."""
+        if self.info is None:
+            return False
+        try:
+            with open(f"/proc/{self.info.pid}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state in (b"T", b"t")
 
     def _send(self, payload: dict[str, Any]) -> None:
         proc = self.proc
@@ -342,14 +462,30 @@ class Runner:
     `device`: None or "auto" (cuda, then mps, then cpu), "cpu", "cuda", "cuda:N" or "mps".
     `spare`: keep one pre-forked child waiting (a run then costs ~10 ms instead of ~17 ms).
     `python`: the interpreter that has torch (default: this one).
+    `private_paths`: folders runs must never see (hidden, on top of $HOME, /tmp, /run...).
+    `scratch_mb`: what one run may write in all (where a mount namespace enforces it).
+    `confine`: False turns Landlock and the user/mount/PID namespaces off, as on a kernel that
+    lacks them (`RunnerInfo.filesystem_isolated` is then false); for tests and diagnosis.
     """
 
     def __init__(
-        self, device: str | None = None, *, spare: bool = True, python: str | None = None
+        self,
+        device: str | None = None,
+        *,
+        spare: bool = True,
+        python: str | None = None,
+        private_paths: tuple[str, ...] = (),
+        scratch_mb: int = 64,
+        confine: bool = True,
     ) -> None:
         self.device = device
+        self.confine = confine  # False: no Landlock, no user/mount/PID namespaces (tests)
         self.spare = spare
         self.python = python or sys.executable
+        # Folders runs must never see (the progress database's, crash reports): hidden in the
+        # mount namespace, never in Landlock's rules. $HOME always is.
+        self.private_paths = tuple(str(Path(p).expanduser()) for p in private_paths)
+        self.scratch_mb = scratch_mb
         self._lock = threading.Lock()
         self._zygote: _Zygote | None = None
         self._closed = False
@@ -412,7 +548,21 @@ class Runner:
             torch_version=info.torch_version if info else None,
             reason=reason,
             network_isolated=info.network_isolated if info else None,
+            filesystem_isolated=info.filesystem_isolated if info else None,
+            sandbox=info.sandbox if info else None,
         )
+
+    def restart(self) -> None:
+        """A fresh zygote now, whatever the state of the current one (the app's restart key):
+        the current one is closed; runs in it get its death as their verdict."""
+        with self._lock:
+            if self._closed:
+                return
+            old, self._zygote = self._zygote, None
+            self._restarts.clear()
+            self._zygote = self._spawn()
+        if old is not None:
+            threading.Thread(target=old.close, name="quizapp-runner-close", daemon=True).start()
 
     def close(self) -> None:
         """Stops the zygote and every child. Idempotent; also runs at interpreter exit."""
@@ -434,8 +584,11 @@ class Runner:
     # -- running -------------------------------------------------------------------------------
     def run(self, request: RunRequest, *, cancel: threading.Event | None = None) -> RunResult:
         """Runs `request` in a fresh child. Never raises for anything the code does; a sandbox
-        failure is status RUNNER_ERROR. If the zygote dies mid-run the run is retried once on a
-        fresh zygote. Setting `cancel` kills the run (status RUNNER_ERROR, type Cancelled)."""
+        failure is status RUNNER_ERROR. If the zygote dies while the run is in it, that is the
+        run's verdict (CRASHED or DIED: the code may have killed it) and is not retried; the
+        zygote restarts by itself for the next run. Only a run that never reached a zygote
+        (it had just died) is sent again. Setting `cancel` kills the run (status RUNNER_ERROR,
+        type Cancelled)."""
         for _attempt in range(2):
             try:
                 self.wait_ready(STARTUP_TIMEOUT_S)
@@ -452,6 +605,8 @@ class Runner:
                 return _runner_error("the runner was closed during the run")
             if cancel is not None and cancel.is_set():
                 return _runner_error("the run was cancelled", "Cancelled")
+            if outcome.sent:
+                return outcome.verdict()
             self._replace(z)
         return _runner_error("the runner died twice while running this code", "RunnerError")
 
@@ -464,23 +619,38 @@ class Runner:
             if runner is not None:
                 runner._replace(dead)
 
-        z = _Zygote(self.python, self.device, self.spare, on_death)
+        z = _Zygote(
+            self.python,
+            self.device,
+            self.spare,
+            on_death,
+            private=self.private_paths,
+            scratch_mb=self.scratch_mb,
+            confine=self.confine,
+        )
         z.start()
         return z
 
     def _replace(self, dead: _Zygote) -> None:
-        """A fresh zygote for one that died (once, however many runs noticed)."""
+        """A fresh zygote for one that died (once, however many runs noticed).
+
+        A death with runs in it is their code's doing (or an accident that the next run will not
+        repeat): always restarted. Only deaths with nothing running count towards giving up
+        (MAX_RESTARTS within RESTART_WINDOW_S: something is wrong with the installation)."""
         with self._lock:
             if self._closed or self._zygote is not dead:
                 return
             if dead.info is not None:
                 self._last_info = dead.info
+            if dead.busy_at_death:
+                self._zygote = self._spawn()
+                return
             now = time.monotonic()
             self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW_S]
             if len(self._restarts) >= MAX_RESTARTS:
                 reason = (
-                    f"the runner died {len(self._restarts)} times in {RESTART_WINDOW_S:g} s; "
-                    "call start() to try again"
+                    f"the runner died {len(self._restarts)} times in {RESTART_WINDOW_S:g} s "
+                    "with nothing running"
                 )
                 self._zygote = _Zygote(self.python, self.device, self.spare, failed=reason)
                 self._restarts.clear()

@@ -83,8 +83,18 @@ def children_of(pid: int) -> list[int]:
 
 def prefer_oom_kill() -> None:
     """If the machine runs out of memory, the kernel should kill this run, not the app."""
+    # The zygote is not dumpable (so neither is a fresh fork), which makes /proc/self root's:
+    # dumpable for the moment of the write (before any code runs), then not again.
+    _prctl(4, 1)  # PR_SET_DUMPABLE
     with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
         f.write("1000")
+    _prctl(4, 0)
+
+
+def _prctl(option: int, value: int) -> None:
+    libc = _get_libc()
+    if libc is not None:
+        libc.prctl(option, value, 0, 0, 0)
 
 
 def isolate_network() -> bool:

@@ -37,9 +37,10 @@ import socket  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
-from quizapp.runner import sandbox  # noqa: E402
+from quizapp.runner import confine, sandbox  # noqa: E402
 from quizapp.runner.device import DeviceError, uses_fresh_process  # noqa: E402
 from quizapp.runner.protocol import (  # noqa: E402
     FrameDecoder,
@@ -69,8 +70,10 @@ class _Child:
         device: str,
         fresh: bool,
         heavy: bool = False,
+        scratch: str = "",
     ) -> None:
         self.pid = pid
+        self.scratch = scratch  # the run's own folder, removed once the child is reaped
         self.heavy = heavy  # a spare that has torch._dynamo imported (see needs_heavy)
         self.sock: socket.socket | None = sock
         self.out_fd = out_fd
@@ -91,10 +94,49 @@ class _Child:
         return float((self.request or {}).get("timeout", 2.0))
 
 
+@dataclass
+class Confinement:
+    """What the zygote set up at start and what each child applies (see runner.confine)."""
+
+    scratch_root: str
+    namespaces: confine.Namespaces
+    mount_view: bool = False  # /tmp, /run, $HOME... hidden, everything read-only
+    landlock: confine.Landlock | None = None
+    own_proc: bool = False  # /proc shows only this PID namespace
+    private: tuple[str, ...] = ()
+    scratch_bytes: int = confine.SCRATCH_BYTES
+    last_cap: int = 40
+    failed: tuple[str, ...] = ()
+
+    @property
+    def filesystem_isolated(self) -> bool:
+        return self.landlock is not None or self.mount_view
+
+    def report(self) -> dict[str, Any]:
+        ns = self.namespaces
+        return {
+            "network_isolated": ns.network,
+            "filesystem_isolated": self.filesystem_isolated,
+            "landlock_abi": self.landlock.abi if self.landlock else 0,
+            "mount_namespace": self.mount_view,
+            "pid_namespace": ns.pid,
+            "write_cap": self.mount_view,
+            "sandbox_notes": [*ns.notes, *(f"failed: {f}" for f in self.failed)],
+        }
+
+
 class Zygote:
     def __init__(
-        self, proto_in: int, proto_out: int, device: str, torch_version: str, spare: bool
+        self,
+        proto_in: int,
+        proto_out: int,
+        device: str,
+        torch_version: str,
+        spare: bool,
+        confinement: Confinement | None = None,
     ) -> None:
+        self.confinement = confinement or Confinement(os.getcwd(), confine.Namespaces())
+        self.scratch_seq = 0
         self.proto_in = proto_in
         self.proto_out = proto_out
         self.device = device
@@ -102,7 +144,11 @@ class Zygote:
         self.spare_enabled = spare
         self.force_fresh = os.environ.get(ENV_FRESH) == "1"
         self.subreaper = sandbox.become_subreaper()
-        self.pid = os.getpid()
+        if self.confinement.namespaces.pid and not self.confinement.own_proc:
+            # /proc is the host's: its pids are not ours to signal. The kernel kills what is
+            # left in the namespace when the zygote goes; process groups are killed per run.
+            self.subreaper = False
+        self.pid = os.getpid()  # 1 when this is init of its own PID namespace
         self.children: dict[int, _Child] = {}
         # Spares: forked, pre-warmed children waiting for a run. Two, so that a run that follows
         # another at once still finds one ready while the zygote forks the next (~8 ms a fork).
@@ -269,6 +315,15 @@ class Zygote:
     def new_child(
         self, device: str, fresh: bool, *, spare: bool = False, heavy: bool = False
     ) -> _Child:
+        conf = self.confinement
+        self.scratch_seq += 1
+        scratch = os.path.join(conf.scratch_root, f"run-{self.scratch_seq}")
+        confine.make_scratch(
+            scratch,
+            tmpfs=conf.mount_view,
+            max_bytes=conf.scratch_bytes,
+            max_files=confine.SCRATCH_FILES,
+        )
         parent_sock, child_sock = socket.socketpair()
         out_fd = _capture_file("stdout")
         err_fd = _capture_file("stderr")
@@ -279,11 +334,14 @@ class Zygote:
                 os.close(fd)
             parent_sock.close()
             child_sock.close()
+            confine.remove_scratch(scratch, tmpfs=conf.mount_view)
             raise
         if pid == 0:  # the child: never returns into this loop
             try:
                 if fresh:
-                    _exec_fresh_child(child_sock.fileno(), out_fd, err_fd, device, self.pid)
+                    _exec_fresh_child(
+                        child_sock.fileno(), out_fd, err_fd, device, self.pid, scratch, conf
+                    )
                 else:
                     from quizapp.runner.child import serve_forked
 
@@ -296,13 +354,23 @@ class Zygote:
                         prewarm=spare,
                         heavy=heavy,
                         network_isolated=self.network_isolated,
+                        scratch=scratch,
+                        landlock=conf.landlock,
+                        last_cap=conf.last_cap,
                     )
             finally:
                 os._exit(71)
         child_sock.close()
         parent_sock.setblocking(False)
         child = _Child(
-            pid, parent_sock, out_fd=out_fd, err_fd=err_fd, device=device, fresh=fresh, heavy=heavy
+            pid,
+            parent_sock,
+            out_fd=out_fd,
+            err_fd=err_fd,
+            device=device,
+            fresh=fresh,
+            heavy=heavy,
+            scratch=scratch,
         )
         self.children[pid] = child
         self.sel.register(parent_sock, selectors.EVENT_READ, child)
@@ -317,6 +385,8 @@ class Zygote:
             child.request = {**child.request, **grace}
         child.dispatched = time.monotonic()
         child.deadline = child.dispatched + child.timeout
+        with contextlib.suppress(OSError):  # a spare another run stopped (SIGSTOP) goes on
+            os.kill(child.pid, signal.SIGCONT)
         try:
             child.sock.settimeout(5.0)
             child.sock.sendall(encode_message({"op": "run", "request": child.request}))
@@ -425,6 +495,8 @@ class Zygote:
             self.kill_orphans()  # the dead one's orphans are ours now (we are the subreaper)
             if child is None:  # an orphan we killed: reaped, nothing more to do
                 continue
+            with contextlib.suppress(OSError):
+                confine.remove_scratch(child.scratch, tmpfs=self.confinement.mount_view)
             self.drain(child)
             self.forget_spare(child)
             if not child.done and child.run_id is not None:
@@ -438,6 +510,18 @@ class Zygote:
     def kill_orphans(self) -> None:
         """Kill descendants of finished runs that escaped their group (setsid, double fork):
         as the subreaper, the zygote inherits them when their parent dies."""
+        if self.confinement.own_proc:
+            # init of our own PID namespace, with its own /proc: everything that is not a live
+            # child or descended from one is left over from a finished run, however it got
+            # there (setsid, double fork, a process chain). Repeated: they may still be forking.
+            for _ in range(20):
+                strays = confine.strays(self.children, confine.pids_in_namespace())
+                if not strays:
+                    return
+                for pid in strays:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+            return
         if not self.subreaper:
             return
         for pid in sandbox.children_of(self.pid):
@@ -507,7 +591,15 @@ def _read_capture(fd: int, cap: int) -> tuple[str, bool]:
     return text, truncated
 
 
-def _exec_fresh_child(sock_fd: int, out_fd: int, err_fd: int, device: str, zygote: int) -> None:
+def _exec_fresh_child(
+    sock_fd: int,
+    out_fd: int,
+    err_fd: int,
+    device: str,
+    zygote: int,
+    scratch: str,
+    conf: Confinement,
+) -> None:
     """In a forked child of the zygote: become `python -m quizapp.runner.child` (new image,
     no inherited torch state), with the socket at fd 3 and the capture files at fds 1 and 2."""
     from quizapp.runner.child import SOCKET_FD
@@ -525,6 +617,11 @@ def _exec_fresh_child(sock_fd: int, out_fd: int, err_fd: int, device: str, zygot
         device,
         "--zygote-pid",
         str(zygote),
+        "--scratch",
+        scratch,
+        *(["--landlock"] if conf.landlock is not None else []),
+        *(["--own-proc"] if conf.own_proc else []),
+        *(f"--private={p}" for p in conf.private),
     ]
     sandbox.reset_signals()
     os.execv(sys.executable, argv)
@@ -580,14 +677,56 @@ def _warm_up(torch: Any) -> None:
         from quizapp.runner import instruments  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
 
 
+def _confine_at_start(private: tuple[str, ...], scratch_mb: int) -> tuple[Confinement, int]:
+    """Namespaces, the mount view and the Landlock rules, while this process is still single-
+    threaded (unshare needs that; torch starts threads). Returns them and the zygote's pid as
+    the host sees it (the client and `ps` know that one; inside, the zygote is PID 1)."""
+    scratch_root = os.getcwd()  # the client's private folder for this zygote
+    # Nothing shared on sys.path: not the working folder (runs write there), not ''.
+    sys.path[:] = [p for p in sys.path if p and os.path.realpath(p) != scratch_root]
+    plan = confine.read_plan(private)
+    ns = confine.enter_namespaces(
+        network=os.environ.get(sandbox.ENV_NO_NETNS) != "1",
+        others=os.environ.get(confine.ENV_NO_NAMESPACES) != "1",
+    )
+    host_pid = os.getpid()
+    if ns.pid:
+        host_pid = confine.become_init()
+    # Nobody without CAP_SYS_PTRACE (children drop theirs) opens our /proc fd, mem, environ.
+    confine.set_dumpable(False)
+    conf = Confinement(
+        scratch_root,
+        ns,
+        private=private,
+        scratch_bytes=max(1, scratch_mb) * confine.MIB,
+        last_cap=confine.last_capability(),
+    )
+    if ns.mount:
+        failed = confine.build_mount_view(plan, scratch_root, own_proc=ns.pid)
+        conf.failed = tuple(failed)
+        conf.mount_view = not failed
+        conf.own_proc = ns.pid and "a /proc of the runner's own" not in failed
+    abi = confine.landlock_abi()
+    if abi > 0:
+        conf.landlock = confine.Landlock(plan, abi, all_of_proc=conf.own_proc)
+    elif os.environ.get(confine.ENV_NO_LANDLOCK) != "1":
+        ns.notes.append("no Landlock in this kernel")
+    return conf, host_pid
+
+
 def main() -> None:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m quizapp.runner.zygote")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-spare", action="store_true")
+    parser.add_argument("--scratch-mb", type=int, default=confine.SCRATCH_BYTES // confine.MIB)
+    parser.add_argument("--private", action="append", default=[])
     args = parser.parse_args()
     started = time.monotonic()
+    # First, before any descriptor is duplicated: a PID namespace forks, and the waiter left
+    # behind must not hold the protocol pipes open.
+    conf, host_pid = _confine_at_start(tuple(args.private), args.scratch_mb)
     # The protocol keeps the original stdin/stdout; anything else printed goes to stderr.
     proto_in, proto_out = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -601,10 +740,7 @@ def main() -> None:
             os.write(proto_out, encode_message({"op": "fatal", "reason": reason}))
         sys.exit(1)
 
-    # Once, here, while this process is still single-threaded (unshare needs that, and torch
-    # starts threads): every child then inherits the empty network namespace for free, where
-    # doing it per child cost 4-8 ms of each run.
-    isolated = sandbox.isolate_network()
+    isolated = conf.namespaces.network
     try:
         import torch
     except ImportError as exc:
@@ -629,15 +765,16 @@ def main() -> None:
     gc.freeze()  # children then never touch the zygote's objects' GC headers: fewer page copies
     hello = {
         "op": "hello",
-        "pid": os.getpid(),
+        "pid": host_pid,
         "device": device,
         "torch_version": str(torch.__version__),
-        "network_isolated": isolated,
         "python": sys.executable,
         "startup_s": round(time.monotonic() - started, 3),
+        **conf.report(),
+        "network_isolated": isolated,
     }
     os.write(proto_out, encode_message(hello))
-    zygote = Zygote(proto_in, proto_out, device, str(torch.__version__), not args.no_spare)
+    zygote = Zygote(proto_in, proto_out, device, str(torch.__version__), not args.no_spare, conf)
     zygote.network_isolated = isolated
     zygote.loop()
 

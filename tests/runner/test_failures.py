@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 import socket
+import textwrap
 import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from procs import NAME_SELF, new_marker, none_alive
 
 from quizapp.runner import Runner, RunRequest, RunResult, RunStatus, Step
 
@@ -202,24 +204,29 @@ def _gone(pid: int, within: float = 5.0) -> bool:
 @pytest.mark.parametrize(
     "code",
     [
-        "import subprocess\npid = subprocess.Popen(['sleep', '100']).pid",
-        "import subprocess\npid = subprocess.Popen(['sleep', '100'], start_new_session=True).pid",
-        "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(100)\n    os._exit(0)",
+        "import subprocess\npid = subprocess.Popen(['sleep', '100.{marker}']).pid",
+        "import subprocess\n"
+        "pid = subprocess.Popen(['sleep', '100.{marker}'], start_new_session=True).pid",
+        "import os, time\npid = os.fork()\nif pid == 0:\n{name_self}    time.sleep(100)\n"
+        "    os._exit(0)",
         "import threading, time\n"
         "threading.Thread(target=time.sleep, args=(100,)).start()\npid = None",
     ],
     ids=["subprocess", "setsid-subprocess", "fork", "thread"],
 )
 def test_leftover_grandchildren_are_killed(run: CodeRun, code: str) -> None:
-    result = run(code, "pid")
+    marker = new_marker()
+    name_self = textwrap.indent(NAME_SELF.format(marker=marker), "    ")
+    result = run(code.format(marker=marker.removeprefix("qzm"), name_self=name_self), "pid")
     assert result.status is RunStatus.OK, result.describe()
-    if result.value is not None:
-        assert _gone(int(result.value)), "a grandchild survived its run"
+    assert none_alive(marker.removeprefix("qzm")), "a grandchild survived its run"
 
 
-def test_child_pid_is_gone_after_the_run(run: CodeRun) -> None:
-    result = run("import os\npid = os.getpid()", "pid")
-    assert _gone(int(result.value))
+def test_child_is_gone_after_the_run(run: CodeRun) -> None:
+    marker = new_marker()
+    result = run(NAME_SELF.format(marker=marker) + "import os\npid = os.getpid()", "pid")
+    assert result.status is RunStatus.OK, result.describe()
+    assert none_alive(marker)
 
 
 def test_network_is_cut_when_reported_isolated(runner: Runner, run: CodeRun) -> None:
@@ -235,7 +242,9 @@ def test_network_is_cut_when_reported_isolated(runner: Runner, run: CodeRun) -> 
     assert result.error is not None and "Error" in result.error.type
 
 
-def test_protocol_channel_is_not_an_inherited_fd(run: CodeRun) -> None:
+def test_protocol_channel_is_not_an_inherited_fd(runner: Runner, run: CodeRun) -> None:
+    if not runner.wait_ready(60).sandbox.pid_namespace:
+        pytest.skip("a subprocess may read only its own /proc entry in its own PID namespace")
     code = (
         "import subprocess\n"
         "out = subprocess.run(['ls', '/proc/self/fd'], capture_output=True, text=True).stdout"
