@@ -36,18 +36,35 @@ if TYPE_CHECKING:
     from quizapp.stats import Stats
 
 
+def private_paths(settings: Settings) -> tuple[str, ...]:
+    """Folders the runner hides from runs: the data folder and the SQLite database's."""
+    from quizapp.config import data_dir
+
+    paths = [str(data_dir())]
+    if settings.db_url.startswith("sqlite:///"):
+        db = Path(settings.db_url.removeprefix("sqlite:///"))
+        if db.parent != Path("/"):
+            paths.append(str(db.parent))
+    return tuple(paths)
+
+
 @dataclass(frozen=True)
 class RunnerStatus:
     phase: str  # "starting" | "ready" | "failed" | "stopped"
     device: str | None = None
     torch_version: str | None = None
     reason: str | None = None  # why it failed, in words a user can act on
+    files_isolated: bool | None = None  # None: not known yet (see docs/runner.md)
+    sandbox: str | None = None  # what confines runs here, in a few words
+
+    RESTART_KEY = "f5"
 
     def label(self) -> str:
         if self.phase == "ready":
-            return f"ready on {self.device}"
+            exposed = " · files NOT sandboxed" if self.files_isolated is False else ""
+            return f"ready on {self.device}{exposed}"
         if self.phase == "failed":
-            return f"runner failed: {self.reason}"
+            return f"runner failed: {self.reason} ({self.RESTART_KEY.upper()} restarts it)"
         return "warming up" if self.phase == "starting" else self.phase
 
 
@@ -119,9 +136,11 @@ class QuizService:
         from quizapp.store import open_store
 
         store = open_store(settings.db_url)
+        if runner is None:
+            runner = RunnerImpl(device=settings.device, private_paths=private_paths(settings))
         return cls(
             bank_dirs=settings.bank_dirs,
-            runner=runner if runner is not None else RunnerImpl(device=settings.device),
+            runner=runner,
             progress=ProgressService(store),
         )
 
@@ -153,10 +172,19 @@ class QuizService:
     def start_runner(self) -> None:
         self.runner.start()
 
+    def restart_runner(self) -> None:
+        """A fresh runner now (the app's restart key), whatever state the current one is in."""
+        self.runner.restart()
+
     def runner_status(self) -> RunnerStatus:
         st = self.runner.state
         return RunnerStatus(
-            phase=st.phase, device=st.device, torch_version=st.torch_version, reason=st.reason
+            phase=st.phase,
+            device=st.device,
+            torch_version=st.torch_version,
+            reason=st.reason,
+            files_isolated=st.filesystem_isolated,
+            sandbox=st.sandbox.describe() if st.sandbox else None,
         )
 
     @property

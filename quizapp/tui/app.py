@@ -54,6 +54,7 @@ class QuizApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),  # in help and palette
+        Binding("f5", "restart_runner", "Restart runner", show=False),  # named when it failed
     ]
 
     def __init__(
@@ -130,6 +131,12 @@ class QuizApp(App[None]):
         status = self._service.runner_status()
         self.runner_label = status.label()
         self._update_subtitle()
+
+    def action_restart_runner(self) -> None:
+        if self._service is None:
+            return
+        self._service.restart_runner()
+        self._poll_runner()
 
     def _update_subtitle(self) -> None:
         who = self.user or "no profile"
