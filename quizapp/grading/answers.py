@@ -12,7 +12,13 @@ from typing import Any
 
 from quizapp.bank.models import Kind
 from quizapp.grading.compare import display_parsed, display_shape
-from quizapp.grading.parse import LETTERS, parse_choice, parse_shape, parse_value
+from quizapp.grading.parse import (
+    LETTERS,
+    check_answer_size,
+    parse_choice,
+    parse_shape,
+    parse_value,
+)
 
 
 @dataclass(frozen=True)
@@ -36,4 +42,5 @@ def read_answer(kind: Kind, text: str, options: Sequence[str] | None = None) -> 
         shown = tuple(options or ())
         index = parse_choice(text, shown)
         return ReadAnswer(index, f"{LETTERS[index]}) {shown[index]}")
+    check_answer_size(text)  # code, output, recall: the same limit as any typed answer
     return ReadAnswer(text, text.strip())

@@ -42,7 +42,7 @@ from quizapp.grading.compare import (
     truth_choice,
     truth_shape,
 )
-from quizapp.grading.parse import LETTERS, AnswerParseError
+from quizapp.grading.parse import LETTERS, AnswerParseError, check_answer_size
 from quizapp.grading.requirements import unmet_requirement
 from quizapp.grading.types import GradeResult, GradeStatus
 from quizapp.runner.protocol import CodeRunner, RunRequest, RunResult, RunStatus, Step
@@ -210,6 +210,10 @@ class LiveGrader:
             return base.result(GradeStatus.INVALID, feedback=_empty_hint(q.kind))
         if cancel is not None and cancel.is_set():
             return base.result(GradeStatus.ERROR, feedback="grading was cancelled")
+        try:  # every kind, code included: a 5 MB answer is no answer (issue 11)
+            check_answer_size(answer)
+        except AnswerParseError as exc:
+            return base.result(GradeStatus.INVALID, feedback=str(exc))
         if q.kind is Kind.CODE:
             return self._grade_code(base, variant, cancel)
 

@@ -46,7 +46,8 @@ def _quote(text: str, limit: int = 60) -> str:
     return f"'{one_line}'"
 
 
-def _check_size(text: str) -> None:
+def check_answer_size(text: str) -> None:
+    """Raises AnswerParseError for an answer longer than MAX_ANSWER_CHARS."""
     if len(text) > MAX_ANSWER_CHARS:
         raise AnswerParseError(
             f"the answer is {len(text):,} characters long; answers are at most "
@@ -171,7 +172,7 @@ class _Reader:
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """`(16, 64)` and friends -> (16, 64). Raises AnswerParseError."""
-    _check_size(text)
+    check_answer_size(text)
     stripped = text.strip().strip("`").strip()
     if not stripped:
         raise AnswerParseError(f"the answer is empty: expected a shape; {SHAPE_HINT}")
@@ -274,7 +275,7 @@ def flatten(data: Value) -> list[Scalar]:
 
 def parse_value(text: str) -> ParsedValue:
     """A literal: number, bool, nested list or tensor(...). Raises AnswerParseError."""
-    _check_size(text)
+    check_answer_size(text)
     stripped = text.strip().strip("`").strip()
     stripped = re.sub(r"^Parameter containing:\s*", "", stripped)
     if not stripped:
@@ -421,7 +422,7 @@ def parse_choice(text: str, options: Sequence[str]) -> int:
     """The index into `options` (in the order shown, lettered A, B, C...) that the user chose."""
     if not options:
         raise AnswerParseError("this question has no options to choose from")
-    _check_size(text)
+    check_answer_size(text)
     stripped = text.strip()
     if not stripped:
         raise AnswerParseError(f"the answer is empty: {_choice_hint(options)}")
