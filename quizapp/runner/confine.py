@@ -46,6 +46,9 @@ MOVE_MOUNT_F_EMPTY_PATH = 4
 MOUNT_ATTR_RDONLY = 1
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
+PR_SET_SECUREBITS = 28
+# NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE, each locked, and KEEP_CAPS_LOCKED.
+SECURE_ALL = 0b11101111
 PR_SET_NO_NEW_PRIVS = 38
 # x86_64 and aarch64 share these numbers (the "new" syscalls are numbered alike everywhere).
 SYS_OPEN_TREE, SYS_MOVE_MOUNT, SYS_MOUNT_SETATTR = 428, 429, 442
@@ -398,6 +401,16 @@ def make_scratch(path: str, *, tmpfs: bool, max_bytes: int, max_files: int) -> b
     )
 
 
+def reusable_scratch(path: str) -> bool:
+    """An emptied run folder, as it was made (the next run cannot tell it from a new one):
+    reused rather than unmounted, which costs ~1.5 ms (an RCU grace period) per run."""
+    try:
+        st = os.lstat(path)
+        return st.st_mode == 0o40700 and st.st_uid == os.getuid() and not os.listdir(path)
+    except OSError:
+        return False
+
+
 def remove_scratch(path: str, *, tmpfs: bool) -> None:
     lib = libc()
     if tmpfs and lib is not None:
@@ -529,14 +542,16 @@ class _CapData(ctypes.Structure):
 
 
 def drop_privileges(last_cap: int) -> None:
-    """No capabilities left, none to regain by exec (an empty bounding set), no_new_privs: a
-    child running as root (or as root of its user namespace) can no longer mount, ptrace, raise
-    its limits, or enter another namespace."""
+    """No capabilities left, none to regain by exec (securebits: root is not special, locked),
+    no_new_privs: a child running as root (or as root of its user namespace) can no longer
+    mount, ptrace, raise its limits, or enter another namespace. Three syscalls (dropping the
+    bounding set one capability at a time cost ~0.8 ms)."""
     lib = libc()
     if lib is None:
         return
-    for cap in range(last_cap + 1):
-        lib.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    if lib.prctl(PR_SET_SECUREBITS, SECURE_ALL, 0, 0, 0) != 0:
+        for cap in range(last_cap + 1):  # no CAP_SETPCAP for securebits: the slow way
+            lib.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
     number = SYS_CAPSET.get(os.uname().machine)
     if number is not None:
         header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3

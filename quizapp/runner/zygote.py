@@ -54,6 +54,7 @@ ENV_FRESH = "QUIZAPP_RUNNER_FRESH_PROCESS"  # "1": CPU runs in fresh processes t
 SPARES = 2
 FRESH_START_TIMEOUT_S = 180.0  # a fresh child must be ready (torch imported, device up) by then
 MAX_SPARE_FAILURES = 3
+IDLE_S = 0.05  # no message for this long: time to remove the folders runs wrote into
 SIGNAL_NAMES = {int(s): s.name for s in signal.Signals}
 
 
@@ -137,6 +138,8 @@ class Zygote:
     ) -> None:
         self.confinement = confinement or Confinement(os.getcwd(), confine.Namespaces())
         self.scratch_seq = 0
+        self.clean_scratch: list[str] = []  # emptied run folders (tmpfs), ready for the next
+        self.dirty_scratch: list[str] = []  # folders a run wrote into: removed when idle
         self.proto_in = proto_in
         self.proto_out = proto_out
         self.device = device
@@ -171,7 +174,13 @@ class Zygote:
     def loop(self) -> None:
         self.ensure_spare()
         while not self.stopping:
-            for key, _ in self.sel.select(self.next_timeout()):
+            timeout = self.next_timeout()
+            if self.dirty_scratch:  # removal waits for a quiet moment (it costs ~1.5 ms)
+                timeout = IDLE_S if timeout is None else min(timeout, IDLE_S)
+            events = self.sel.select(timeout)
+            if not events:
+                self.remove_dirty()
+            for key, _ in events:
                 if key.data == "parent":
                     self.on_parent_readable()
                 elif key.data == "sigchld":
@@ -316,14 +325,17 @@ class Zygote:
         self, device: str, fresh: bool, *, spare: bool = False, heavy: bool = False
     ) -> _Child:
         conf = self.confinement
-        self.scratch_seq += 1
-        scratch = os.path.join(conf.scratch_root, f"run-{self.scratch_seq}")
-        confine.make_scratch(
-            scratch,
-            tmpfs=conf.mount_view,
-            max_bytes=conf.scratch_bytes,
-            max_files=confine.SCRATCH_FILES,
-        )
+        if self.clean_scratch:
+            scratch = self.clean_scratch.pop()
+        else:
+            self.scratch_seq += 1
+            scratch = os.path.join(conf.scratch_root, f"run-{self.scratch_seq}")
+            confine.make_scratch(
+                scratch,
+                tmpfs=conf.mount_view,
+                max_bytes=conf.scratch_bytes,
+                max_files=confine.SCRATCH_FILES,
+            )
         parent_sock, child_sock = socket.socketpair()
         out_fd = _capture_file("stdout")
         err_fd = _capture_file("stderr")
@@ -495,8 +507,7 @@ class Zygote:
             self.kill_orphans()  # the dead one's orphans are ours now (we are the subreaper)
             if child is None:  # an orphan we killed: reaped, nothing more to do
                 continue
-            with contextlib.suppress(OSError):
-                confine.remove_scratch(child.scratch, tmpfs=self.confinement.mount_view)
+            self.release_scratch(child.scratch)
             self.drain(child)
             self.forget_spare(child)
             if not child.done and child.run_id is not None:
@@ -506,6 +517,24 @@ class Zygote:
                 with contextlib.suppress(OSError):
                     os.close(fd)
             self.ensure_spare()
+
+    def release_scratch(self, scratch: str) -> None:
+        """After the run's processes are dead (reaped, strays killed): an empty tmpfs folder
+        is kept for the next run; one the run wrote into is removed, when the loop is idle."""
+        mount = self.confinement.mount_view
+        if mount and confine.reusable_scratch(scratch):
+            self.clean_scratch.append(scratch)
+            return
+        self.dirty_scratch.append(scratch)
+        if not mount or len(self.dirty_scratch) > 4:
+            self.remove_dirty(all_of_them=True)
+
+    def remove_dirty(self, *, all_of_them: bool = False) -> None:
+        while self.dirty_scratch:
+            with contextlib.suppress(OSError):
+                confine.remove_scratch(self.dirty_scratch.pop(), tmpfs=self.confinement.mount_view)
+            if not all_of_them:
+                return
 
     def kill_orphans(self) -> None:
         """Kill descendants of finished runs that escaped their group (setsid, double fork):

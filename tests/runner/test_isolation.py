@@ -86,21 +86,23 @@ def test_a_planted_module_never_reaches_a_later_run(runner: Runner) -> None:
     # Only its own folder took the file, and that folder is not on sys.path.
     assert set(written) <= {".", cwd}, written
     probe = (
-        "import colorsys, os, sys\n"
+        "import os, sys\n"
+        "fresh = os.listdir('.') == []\n"
+        "import colorsys\n"
         "hsv = colorsys.rgb_to_hsv(1.0, 0.0, 0.0)\n"
         "here = os.getcwd()\n"
         "import time\n"
-        "for _ in range(40):  # removed once the zygote has reaped the last run\n"
-        "    gone = not os.path.exists(" + repr(cwd) + ")\n"
+        "for _ in range(40):  # the last run's folder: removed, or emptied and reused (ours now)\n"
+        "    gone = not os.path.exists(os.path.join(" + repr(cwd) + ", 'colorsys.py'))\n"
         "    if gone:\n"
         "        break\n"
         "    time.sleep(0.05)\n"
     )
-    second = code_run(runner, probe, "(hsv, here, gone, '' in sys.path, here in sys.path)")
+    second = code_run(runner, probe, "(hsv, fresh, gone, '' in sys.path, here in sys.path)")
     assert second.status is RunStatus.OK, second.describe()
-    hsv, here, gone, empty_on_path, here_on_path = second.value["__tuple__"]
+    hsv, fresh, gone, empty_on_path, here_on_path = second.value["__tuple__"]
     assert hsv == {"__tuple__": [0.0, 1.0, 1.0]}  # the real colorsys
-    assert here != cwd and gone  # a fresh folder; the last one was removed
+    assert fresh and gone  # an empty folder; the last one's file is nowhere
     assert not empty_on_path and not here_on_path
 
 
