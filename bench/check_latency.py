@@ -6,7 +6,9 @@ forked child; then, in the same run, the naive design (a fresh `python -c` that 
 and computes the truth) 5 times. Memory: VmRSS of the zygote (its pid from Runner.wait_ready)
 and of this client process, from /proc/<pid>/status.
 
-Targets: median <= 15 ms, speedup >= 100, zygote <= 300 MB, client <= 80 MB.
+Targets: median <= 15 ms, speedup >= 100, zygote <= 300 MB, client <= 80 MB. `--compare` also
+grades with the sandbox off (Runner(confine=False): no Landlock, no user/mount/PID namespaces)
+in the same run, so that the hardening's cost is measured under the same load.
 The LAST line printed is one JSON object with the figures.
 """
 
@@ -20,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from quizapp.bank import draw_variant, load_bank
+from quizapp.bank import Variant, draw_variant, load_bank
 from quizapp.grading.live import LiveGrader
 from quizapp.grading.types import GradeStatus
 from quizapp.runner import Runner
@@ -47,19 +49,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def main() -> None:
-    bank = load_bank([BANK])
-    question = bank.get(QUESTION)
-    variant = draw_variant(question, 0)
-
-    runner = Runner()
+def grade_times(variant: Variant, confine: bool) -> tuple[list[float], float, str, str]:
+    """CHECKS timed checks on a fresh runner: the times, zygote RSS, sandbox, first line."""
+    runner = Runner(confine=confine)
     try:
         started = time.perf_counter()
         runner.start()
         zygote_pid = runner.wait_ready(120).pid
         grader = LiveGrader(runner, cache_size=0)  # no truth cache: every check runs code
         first = grader.grade(variant, ANSWER)
-        print(f"runner ready and first check in {(time.perf_counter() - started):.2f} s")
+        ready = f"runner ready and first check in {(time.perf_counter() - started):.2f} s"
         if first.status is not GradeStatus.CORRECT:
             raise SystemExit(f"the benchmark answer was not graded correct: {first}")
         for _ in range(WARMUP):
@@ -72,9 +71,24 @@ def main() -> None:
             if result.status is not GradeStatus.CORRECT:
                 raise SystemExit(f"a check went wrong: {result}")
         zygote = rss_mb(zygote_pid)
-        client = rss_mb(os.getpid())
+        sandbox = runner.wait_ready(5).sandbox.describe()
     finally:
         runner.close()
+    return times, zygote, sandbox, ready
+
+
+def main() -> None:
+    compare = "--compare" in sys.argv[1:]
+    bank = load_bank([BANK])
+    question = bank.get(QUESTION)
+    variant = draw_variant(question, 0)
+    times, zygote, sandbox, ready = grade_times(variant, confine=True)
+    print(f"{ready}; {sandbox}")
+    client = rss_mb(os.getpid())
+    unconfined: list[float] = []
+    if compare:
+        unconfined, _, bare, _ = grade_times(variant, confine=False)
+        print(f"unconfined: {bare}")
 
     program = (
         "import torch\n"
@@ -100,6 +114,7 @@ def main() -> None:
         "zygote_rss_mb": round(zygote, 1),
         "client_rss_mb": round(client, 1),
         "checks": CHECKS,
+        "sandbox": sandbox,
         "baseline_runs": BASELINE_RUNS,
     }
     print(
@@ -108,6 +123,9 @@ def main() -> None:
         f"(x{figures['speedup']}); RSS zygote {figures['zygote_rss_mb']} MB, "
         f"client {figures['client_rss_mb']} MB"
     )
+    if unconfined:
+        figures["unconfined_median_ms"] = round(statistics.median(unconfined), 2)
+        print(f"the same checks unconfined: median {figures['unconfined_median_ms']} ms")
     print(json.dumps(figures))
 
 
