@@ -415,3 +415,50 @@ def test_the_runners_own_processes_go_with_it(runner: Runner) -> None:
     assert done and done[0].status is RunStatus.CRASHED
     assert none_alive(marker, within=2.0)
     assert_normal_run_is_right(runner)
+
+
+@pytest.mark.parametrize(
+    ("off", "mechanism"),
+    [("QUIZAPP_RUNNER_NO_NAMESPACES", "landlock"), ("QUIZAPP_RUNNER_NO_LANDLOCK", "mount")],
+)
+def test_each_mechanism_alone_confines_files(
+    off: str,
+    mechanism: str,
+    user_files: dict[Path, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Landlock without namespaces (no user namespaces, not root), or the mount view without
+    Landlock (an older kernel): either one keeps the user's files safe."""
+    monkeypatch.setenv(off, "1")
+    with Runner(device="cpu") as runner:
+        info = runner.wait_ready(120)
+        if mechanism == "landlock" and not info.sandbox.landlock_abi:
+            pytest.skip("no Landlock in this kernel")
+        if mechanism == "mount" and not info.sandbox.mount_namespace:
+            pytest.skip("no mount namespace here")
+        assert info.filesystem_isolated
+        assert (info.sandbox.landlock_abi > 0) == (mechanism == "landlock")
+        paths = [str(p) for p in user_files]
+        tag = uuid.uuid4().hex
+        code = textwrap.dedent(
+            f"""
+            import os
+            done = []
+            for path in {paths!r}:
+                for act in (lambda p: open(p, 'rb').read(), os.remove):
+                    try:
+                        act(path); done.append(path)
+                    except OSError:
+                        pass
+            try:
+                open('/tmp/{tag}', 'w'); done.append('tmp')
+            except OSError:
+                pass
+            open('mine.txt', 'w').write('ok')
+            """
+        )
+        result = code_run(runner, code, "done")
+        assert result.status is RunStatus.OK, result.describe()
+        assert result.value == {"__list__": []}
+        assert not os.path.exists(f"/tmp/{tag}")
+        assert_normal_run_is_right(runner)
