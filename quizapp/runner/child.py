@@ -97,6 +97,10 @@ def _enter_scratch(scratch: str | None) -> None:
     os.chdir(scratch)
     for var in ("TMPDIR", "TMP", "TEMP"):
         os.environ[var] = scratch
+    # Caches torch writes (an inherited TORCHINDUCTOR_CACHE_DIR may name a folder outside).
+    for var, name in (("TORCHINDUCTOR_CACHE_DIR", "torchinductor"), ("TRITON_CACHE_DIR", "triton")):
+        os.environ[var] = os.path.join(scratch, f".{name}")
+    os.environ["XDG_CACHE_HOME"] = os.path.join(scratch, ".cache")
     import tempfile
 
     tempfile.tempdir = scratch

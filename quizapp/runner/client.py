@@ -149,7 +149,8 @@ class _Died:
             message = f"the runner was killed by signal {sig} during this run; it restarts"
             error = RunError("Crashed", message)
             return RunResult(status=RunStatus.CRASHED, error=error, signal=sig)
-        message = f"the runner exited (code {code}) during this run; it restarts"
+        how = f"exited with code {code}" if code is not None else "died"
+        message = f"the runner {how} during this run; it restarts"
         return RunResult(status=RunStatus.DIED, error=RunError("Died", message), exit_code=code)
 
 
@@ -372,7 +373,8 @@ class _Zygote:
                 return _runner_error(f"the request cannot be sent: {exc}", "RunnerError")
             return _Died(f"the runner is not reachable: {exc}")
         device = request.device or (self.info.device if self.info else "cpu")
-        grace = GRACE_S if device == "cpu" else FRESH_GRACE_S
+        fresh = device != "cpu" or os.environ.get("QUIZAPP_RUNNER_FRESH_PROCESS") == "1"
+        grace = FRESH_GRACE_S if fresh else GRACE_S
         deadline = time.monotonic() + max(request.timeout, 0.0) + grace
         cancel_sent = False
         overdue = time.monotonic() + max(request.timeout, 0.0) + 1.0

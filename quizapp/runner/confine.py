@@ -339,14 +339,14 @@ def build_mount_view(plan: ReadPlan, scratch_root: str, *, own_proc: bool) -> li
     failed: list[str] = []
     if not _mount("none", "/", None, MS_REC | MS_PRIVATE, None):
         return ["making mounts private"]  # nothing else is safe to try: it would leak out
-    keep = sorted(set(plan.dirs) | {os.path.dirname(f) for f in plan.files}, key=len)
+    keep = sorted(plan.dirs, key=len)
     hidden: list[str] = []
     for path in sorted({*HIDDEN_DIRS, *plan.private}, key=lambda p: (p.count("/"), p)):
         real = _real_dir(path)
         if real is None or real == "/" or any(_is_within(real, h) for h in hidden):
             continue  # missing, or already under a hidden folder
-        if any(_is_within(real, k) for k in keep):
-            continue  # inside something a run needs (never a private folder: see read_plan)
+        if real in keep:
+            continue  # a folder a run needs as a whole (e.g. on sys.path): never hidden
         # What a run needs from under this folder is cloned first and bound back after.
         inside = [k for k in keep if _is_within(k, real) and k != real]
         inside = [k for k in inside if not any(_is_within(k, o) and k != o for o in inside)]
