@@ -122,9 +122,10 @@ def _runner_error(message: str, kind: str = "RunnerUnavailable") -> RunResult:
 
 
 class _Pending:
-    __slots__ = ("died", "event", "result")
+    __slots__ = ("died", "dispatched", "event", "result")
 
     def __init__(self) -> None:
+        self.dispatched = False  # the zygote handed it to a child (its code may be running)
         self.event = threading.Event()
         self.result: RunResult | None = None
         self.died: _Died | None = None
@@ -280,6 +281,12 @@ class _Zygote:
                 message = None
             if message is None:
                 break
+            if message.get("op") == "dispatched":
+                with self.lock:
+                    sent = self.pending.get(int(message.get("id", -1)))
+                if sent is not None:
+                    sent.dispatched = True
+                continue
             if message.get("op") != "result":
                 continue
             with self.lock:
@@ -297,7 +304,7 @@ class _Zygote:
         with self.lock:
             self.dead = True
             pending, self.pending = list(self.pending.values()), {}
-        self.busy_at_death = self.busy_at_death or bool(pending)
+        self.busy_at_death = self.busy_at_death or any(p.dispatched for p in pending)
         code = None
         if self.proc is not None:  # how it ended (the waiter passes that on), before any kill
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -305,7 +312,7 @@ class _Zygote:
         self._kill()
         self._cleanup()
         for p in pending:
-            p.died = _Died(reason, sent=True, returncode=code)
+            p.died = _Died(reason, sent=p.dispatched, returncode=code)
             p.event.set()
         if not self.closing and self.on_death is not None:
             self.on_death(self)

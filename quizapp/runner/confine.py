@@ -332,13 +332,17 @@ def _read_only(path: str, on: bool, recursive: bool) -> bool:
     return lib.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, _fs(path), flags, ctypes.byref(attr), size) == 0
 
 
+PROC_STEP = "a /proc of the runner's own"
+
+
 def build_mount_view(plan: ReadPlan, scratch_root: str, *, own_proc: bool) -> list[str]:
     """In the zygote's fresh mount namespace: hide what runs have no business seeing, keep what
     they need, make everything read-only, give the scratch root its own tmpfs. Returns the
-    steps that failed (empty: the whole view holds)."""
+    steps that failed (empty: the whole view holds; PROC_STEP absent: /proc is our own)."""
     failed: list[str] = []
     if not _mount("none", "/", None, MS_REC | MS_PRIVATE, None):
-        return ["making mounts private"]  # nothing else is safe to try: it would leak out
+        # Nothing else is safe to try (it would leak out to the host's mounts).
+        return ["making mounts private", *([PROC_STEP] if own_proc else [])]
     keep = sorted(plan.dirs, key=len)
     hidden: list[str] = []
     for path in sorted({*HIDDEN_DIRS, *plan.private}, key=lambda p: (p.count("/"), p)):
@@ -377,7 +381,7 @@ def build_mount_view(plan: ReadPlan, scratch_root: str, *, own_proc: bool) -> li
         failed.append("a private scratch root")
     if own_proc:
         if not _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None):
-            failed.append("a /proc of the runner's own")
+            failed.append(PROC_STEP)
             _read_only("/proc", False, recursive=False)
     else:
         _read_only("/proc", False, recursive=False)

@@ -7,7 +7,8 @@ stdin/stdout (its own stray output goes to stderr):
     zygote -> parent  {"op": "hello", "pid", "device", "torch_version", "network_isolated", ...}
                       or {"op": "fatal", "reason"} (then it exits)
     parent -> zygote  {"op": "run", "id", "request"} | {"op": "cancel", "id"} | {"op": "shutdown"}
-    zygote -> parent  {"op": "result", "id", "result"}  (exactly one per run)
+    zygote -> parent  {"op": "dispatched", "id"}  (the run reached a child)
+                      {"op": "result", "id", "result"}  (exactly one per run)
 
 Why it is built this way (measured; see docs/runner.md):
 - one thread for torch (`OMP_NUM_THREADS=1`, `set_num_threads(1)`) before any op: a child
@@ -147,6 +148,8 @@ class Zygote:
         self.spare_enabled = spare
         self.force_fresh = os.environ.get(ENV_FRESH) == "1"
         self.subreaper = sandbox.become_subreaper()
+        if self.confinement.own_proc and not _proc_is_ours():
+            self.confinement.own_proc = False  # never sweep pids of another namespace
         if self.confinement.namespaces.pid and not self.confinement.own_proc:
             # /proc is the host's: its pids are not ours to signal. The kernel kills what is
             # left in the namespace when the zygote goes; process groups are killed per run.
@@ -395,6 +398,9 @@ class Zygote:
             # It will import torch._dynamo itself (~1-2 s): our overhead, not the code's time.
             grace = {"timeout": child.timeout + HEAVY_GRACE_S}
             child.request = {**child.request, **grace}
+        # The client learns that the run reached a child: should the zygote die from now on,
+        # that is the run's verdict (its code may have done it); before, the run is resent.
+        self.send_parent({"op": "dispatched", "id": child.run_id})
         child.dispatched = time.monotonic()
         child.deadline = child.dispatched + child.timeout
         with contextlib.suppress(OSError):  # a spare another run stopped (SIGSTOP) goes on
@@ -597,6 +603,14 @@ def _noop(signum: int, frame: object) -> None:
     pass
 
 
+def _proc_is_ours() -> bool:
+    """/proc numbers processes as this process does (it is the PID namespace's own)."""
+    try:
+        return os.readlink("/proc/self") == str(os.getpid())
+    except OSError:
+        return False
+
+
 def _capture_file(name: str) -> int:
     """An anonymous file for a child's output; the zygote reads it after the run."""
     if hasattr(os, "memfd_create"):
@@ -734,7 +748,9 @@ def _confine_at_start(private: tuple[str, ...], scratch_mb: int) -> tuple[Confin
         failed = confine.build_mount_view(plan, scratch_root, own_proc=ns.pid)
         conf.failed = tuple(failed)
         conf.mount_view = not failed
-        conf.own_proc = ns.pid and "a /proc of the runner's own" not in failed
+        # Only a /proc we mounted ourselves shows our PID namespace: the sweep of strays
+        # signals the pids it lists, which must never be the host's.
+        conf.own_proc = ns.pid and confine.PROC_STEP not in failed
     abi = confine.landlock_abi()
     if abi > 0:
         conf.landlock = confine.Landlock(plan, abi, all_of_proc=conf.own_proc)

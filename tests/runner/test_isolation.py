@@ -381,6 +381,7 @@ def test_fallback_code_that_kills_or_stops_the_zygote_gets_a_verdict_and_no_retr
         assert time.monotonic() - t0 < 30
     assert log.read_text() == "xxx"  # each ran once: not retried
     stop = "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\nimport time\ntime.sleep(5)"
+    bare_runner.wait_ready(120)  # the last kill's fresh zygote (its start-up is not timed)
     t0 = time.monotonic()
     result = code_run(bare_runner, stop, timeout=1.0)
     assert result.status is RunStatus.TIMEOUT, result.describe()
@@ -462,3 +463,13 @@ def test_each_mechanism_alone_confines_files(
         assert result.value == {"__list__": []}
         assert not os.path.exists(f"/tmp/{tag}")
         assert_normal_run_is_right(runner)
+
+
+def test_a_run_sent_just_after_the_zygote_died_is_resent_not_blamed(runner: Runner) -> None:
+    """Killed from outside while idle, and a run sent at once: it never reached a child, so it
+    is sent again to the fresh zygote (only a run that was in a child gets the death as its
+    verdict)."""
+    old = runner.wait_ready(60).pid
+    os.kill(old, signal.SIGKILL)
+    assert_normal_run_is_right(runner)
+    assert runner.wait_ready(60).pid != old
