@@ -473,3 +473,21 @@ def test_a_run_sent_just_after_the_zygote_died_is_resent_not_blamed(runner: Runn
     os.kill(old, signal.SIGKILL)
     assert_normal_run_is_right(runner)
     assert runner.wait_ready(60).pid != old
+
+
+def test_fallback_keeps_the_zygotes_proc_entries_closed(bare_runner: Runner) -> None:
+    """Without Landlock or namespaces the zygote is still not dumpable and children hold no
+    capabilities (even as root): its fd, mem and environ cannot be opened."""
+    attack = (
+        "import os\nopened = []\nz = os.getppid()\n"
+        "for path in [f'/proc/{z}/mem', f'/proc/{z}/environ']:\n"
+        "    try:\n        open(path, 'rb').close(); opened.append(path)\n"
+        "    except OSError:\n        pass\n"
+        "try:\n    fds = os.listdir(f'/proc/{z}/fd')\nexcept OSError:\n    fds = []\n"
+        "for fd in fds:\n"
+        "    try:\n        open(f'/proc/{z}/fd/{fd}', 'a').close(); opened.append(fd)\n"
+        "    except OSError:\n        pass\n"
+    )
+    result = code_run(bare_runner, attack, "opened")
+    assert result.status is RunStatus.OK, result.describe()
+    assert result.value == {"__list__": []}
