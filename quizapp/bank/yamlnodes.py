@@ -83,8 +83,9 @@ def parse(text: str) -> Located | None:
     if _FAST_LOADER is not yaml.SafeLoader:
         try:
             return _parse(text, _FAST_LOADER)
-        except YamlSyntaxError:
-            pass
+        except YamlSyntaxError as exc:
+            if exc.message == _too_deep():  # libyaml knows where; the Python parser would recurse
+                raise
     return _parse(text, yaml.SafeLoader)
 
 
@@ -108,6 +109,8 @@ def _parse(text: str, loader_class: type[yaml.SafeLoader]) -> Located | None:
                 ) from None
             raise YamlSyntaxError(_syntax_message(exc), _syntax_line(exc)) from None
         except yaml.YAMLError as exc:
+            if "maximum nesting depth" in str(getattr(exc, "problem", "")):
+                raise YamlSyntaxError(_too_deep(), _syntax_line(exc)) from None
             raise YamlSyntaxError(_syntax_message(exc), _syntax_line(exc)) from None
         if node is None:
             return None
