@@ -416,6 +416,11 @@ def _print_result(result: GradeResult, kind: Kind, drawn_seed: int | None) -> No
             console.print(Text(f"{label}: {result.expected_display.strip()}"))
     if result.feedback:
         console.print(Text(result.feedback))
+    if result.misconception is not None:
+        m = result.misconception
+        console.print(Text(f"Likely misconception: {m.summary} ({m.name})", style="bold yellow"))
+        if m.explanation.strip():
+            console.print(Markdown(m.explanation.strip()))
     if result.score is not None and result.extra.get("ticked") is not None:
         console.print(Text(f"score: {result.score:.0%}"))
 
