@@ -148,3 +148,89 @@ def test_validate_names_a_misconception_that_cannot_run(runner: Any) -> None:
     messages = [p.message for p in report.problems]
     assert any("misconception typo cannot be computed: it raised NameError" in m for m in messages)
     assert any("misconception loops cannot be computed" in m for m in messages), messages
+
+
+# -- the reruns, in the child ------------------------------------------------------------------
+
+
+def live_question(kind: str, setup: str, answer: str | None, **fields: Any) -> Question:
+    data: dict[str, Any] = {"id": "t.live", "kind": kind, "topic": "t", "prompt": "?"}
+    data.update(setup=setup, **fields)
+    if answer is not None:
+        data["answer"] = answer
+    return Question.model_validate(data)
+
+
+def test_wrong_mode_reruns_with_train_and_eval_swapped(grader: LiveGrader) -> None:
+    q = live_question(
+        "choice",
+        "net = nn.Sequential(nn.Linear(2, 2), nn.Dropout())\nnet.eval()",
+        "'train' if net[1].training else 'eval'",
+        options=["train", "eval"],
+    )
+    variant = draw_variant(q, 0)
+    result = grader.grade(variant, "train")
+    assert result.status is GradeStatus.INCORRECT
+    assert result.misconception is not None and result.misconception.name == "wrong-mode"
+    # train() after eval() is forgotten too: the rerun leaves the model in eval mode
+    back = live_question(
+        "choice",
+        "net = nn.Dropout()\nnet.eval()\nnet.train()",
+        "'train' if net.training else 'eval'",
+        options=["train", "eval"],
+    )
+    assert grader.grade(draw_variant(back, 0), "eval").misconception is not None
+
+
+def test_wrong_mode_patch_does_not_leak_into_the_next_alternative(grader: LiveGrader) -> None:
+    q = live_question(
+        "value",
+        "m = nn.Dropout()\nm.eval()",
+        "m.training",
+        misconceptions=[{"name": "after", "summary": "s", "answer": "nn.Dropout().training"}],
+    )
+    outcomes = grader.outcomes(draw_variant(q, 0))
+    assert outcomes["automatic:wrong-mode"].value is True  # eval() left it training
+    assert outcomes["authored:after"].value is True  # a fresh module trains by default
+
+
+def test_grad_mode_reruns_without_no_grad_blocks(grader: LiveGrader) -> None:
+    q = live_question(
+        "value",
+        "w = nn.Linear(3, 1)\nx = torch.ones(2, 3)\nwith torch.no_grad():\n    y = w(x)\n"
+        "@torch.inference_mode()\ndef f(t):\n    return t * 2\nz = f(x.requires_grad_())",
+        "[y.requires_grad, z.requires_grad]",
+    )
+    variant = draw_variant(q, 0)
+    outcomes = grader.outcomes(variant)
+    rerun = outcomes["automatic:grad-mode"]
+    assert rerun.ok, rerun.error
+    assert rerun.value == {"__list__": [True, True]}  # blocks and decorators did nothing
+    result = grader.grade(variant, "[True, True]")
+    assert result.misconception is not None and result.misconception.name == "grad-mode"
+    # nn.Linear's own initialisation (under torch's no_grad) still worked in the rerun
+
+
+def test_scaled_by_a_dimension_of_the_setups_tensors(grader: LiveGrader) -> None:
+    q = live_question("value", "x = torch.arange(12.).reshape(3, 4)", "x.mean()")
+    variant = draw_variant(q, 0)
+    assert grader.outcomes(variant)["sizes"].sizes == (3, 4, 12)
+    summed = grader.grade(variant, "66")  # the sum: 12 x the mean
+    assert summed.misconception is not None and summed.misconception.summary.endswith("12")
+    per_row = grader.grade(variant, str(5.5 * 4))
+    assert per_row.misconception is not None and per_row.misconception.name == "scaled"
+
+
+def test_a_setup_that_changes_global_state_does_not_leak(grader: LiveGrader) -> None:
+    q = live_question(
+        "value",
+        "torch.set_default_dtype(torch.float64)\nx = torch.ones(2)",
+        "str(x.dtype) == 'torch.float64'",
+        misconceptions=[
+            {"name": "first", "summary": "s", "answer": "x.dtype == torch.float64"},
+            {"name": "later", "summary": "s", "setup": "x = torch.ones(2)"},
+        ],
+    )
+    outcomes = grader.outcomes(draw_variant(q, 0))
+    assert outcomes["authored:first"].value is True  # the setup really set float64
+    assert outcomes["authored:later"].value is False  # float32 again in the next alternative
