@@ -18,8 +18,9 @@ Questions whose `requires` the runner cannot meet are skipped (and listed), not 
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,13 +111,31 @@ def seeds_for(question: Question, per_question: int) -> list[int]:
 
 def validate_bank(
     bank: Bank,
-    grader: LiveGrader,
+    grader: LiveGrader | Sequence[LiveGrader],
     *,
     seeds_per_question: int = 3,
     progress: Progress | None = None,
     workers: int = 2,
 ) -> ValidationReport:
-    """Load problems plus live problems for every question; never stops at the first."""
+    """Load problems plus live problems for every question; never stops at the first.
+
+    `grader` may be several graders (one per runner, so one zygote per core): `workers` threads
+    share them round robin, each thread keeping one. A single runner forks every child from one
+    single-threaded zygote; two runners fork in parallel.
+    """
+    graders = [grader] if isinstance(grader, LiveGrader) else list(grader)
+    if not graders:
+        raise ValueError("validate_bank needs at least one grader")
+    assigned = itertools.count()
+    local = threading.local()
+
+    def own_grader() -> LiveGrader:
+        mine: LiveGrader | None = getattr(local, "grader", None)
+        if mine is None:
+            mine = graders[next(assigned) % len(graders)]
+            local.grader = mine
+        return mine
+
     questions = list(bank.questions.values())
     report = ValidationReport(problems=list(bank.problems), questions=len(questions))
     outcomes: list[_Outcome | None] = [None] * len(questions)
@@ -127,7 +146,7 @@ def validate_bank(
         nonlocal done
         q = questions[index]
         try:
-            outcome = _validate_question(grader, q, seeds_for(q, seeds_per_question))
+            outcome = _validate_question(own_grader(), q, seeds_for(q, seeds_per_question))
         except Exception as exc:  # a bug here must not hide the other questions' problems
             found = _Collector(q)
             found.add("", f"validation itself failed: {type(exc).__name__}: {exc}")
