@@ -234,3 +234,23 @@ def test_a_setup_that_changes_global_state_does_not_leak(grader: LiveGrader) -> 
     outcomes = grader.outcomes(draw_variant(q, 0))
     assert outcomes["authored:first"].value is True  # the setup really set float64
     assert outcomes["authored:later"].value is False  # float32 again in the next alternative
+
+
+def test_the_docs_examples_with_misconceptions_validate_cleanly(
+    runner: Any, tmp_path: Path
+) -> None:
+    import re
+
+    doc = Path(__file__).parents[2] / "docs" / "question-format.md"
+    blocks = re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL)
+    written = 0
+    for index, block in enumerate(blocks):
+        if block.startswith("format: 1") and "misconceptions:" in block:
+            (tmp_path / f"example{index}.yaml").write_text(block, encoding="utf-8")
+            written += 1
+    assert written >= 2  # the section's own example and the code worked example
+    bank = load_bank([tmp_path])
+    assert not bank.problems, bank.problems
+    assert any(m.code for q in bank.questions.values() for m in q.misconceptions)
+    report = validate_bank(bank, LiveGrader(runner))
+    assert report.ok, [problem_line(p) for p in report.problems]
