@@ -438,7 +438,7 @@ def test_an_unknown_session_id_does_not_cost_the_answer(service: ProgressService
     assert [a.session_id for a in _attempts(service)] == [None, None]
 
 
-# -- misconceptions ---------------------------------------------------------------------------------
+# -- misconceptions ------------------------------------------------------------------------------
 
 LINEAR = make_question(
     "shapes.linear",
