@@ -193,11 +193,15 @@ class Believed:
     failure: str = ""  # why it could not be computed (validation reports authored ones)
 
 
+_STEP_NAMES = {"evaluate": "answer", "your code": "code", "setup": "setup", "check": "check"}
+
+
 def believed(q: Question, options: Sequence[str] | None, outcome: Outcome) -> Believed:
     if not outcome.ok:
         error = outcome.error
         what = f"{error.type}: {error.message}" if error is not None else "it failed"
-        where = f" in its {error.step}" if error is not None and error.step else ""
+        step = _STEP_NAMES.get(error.step or "", error.step) if error is not None else None
+        where = f" in its {step}" if step else ""
         return Believed(outcome.key, None, f"it raised {what}{where}".rstrip(": "))
     try:
         if q.kind is Kind.SHAPE:
