@@ -179,10 +179,6 @@ def grading_alternatives(q: Question) -> tuple[Alternative, ...]:
     return tuple(alternatives)
 
 
-def needs_run(q: Question) -> bool:
-    return bool(grading_alternatives(q))
-
-
 # -- reading a misconception's answer for the kind ----------------------------------------------
 @dataclass(frozen=True)
 class Believed:
