@@ -95,6 +95,11 @@ def _sizes(namespace: dict[str, Any], torch: Any) -> tuple[int, ...]:
 class _NoGradMode:
     """Stands in for no_grad() & co.: a context manager and decorator that does nothing."""
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return args[0]  # `@torch.no_grad` without parentheses: the function itself
+        return super().__new__(cls)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass
 

@@ -198,15 +198,16 @@ def test_grad_mode_reruns_without_no_grad_blocks(grader: LiveGrader) -> None:
     q = live_question(
         "value",
         "w = nn.Linear(3, 1)\nx = torch.ones(2, 3)\nwith torch.no_grad():\n    y = w(x)\n"
-        "@torch.inference_mode()\ndef f(t):\n    return t * 2\nz = f(x.requires_grad_())",
-        "[y.requires_grad, z.requires_grad]",
+        "@torch.inference_mode()\ndef f(t):\n    return t * 2\nz = f(x.requires_grad_())\n"
+        "@torch.no_grad\ndef g(t):\n    return t * 3\nu = g(x)",
+        "[y.requires_grad, z.requires_grad, u.requires_grad]",
     )
     variant = draw_variant(q, 0)
     outcomes = grader.outcomes(variant)
     rerun = outcomes["automatic:grad-mode"]
     assert rerun.ok, rerun.error
-    assert rerun.value == {"__list__": [True, True]}  # blocks and decorators did nothing
-    result = grader.grade(variant, "[True, True]")
+    assert rerun.value == {"__list__": [True, True, True]}  # blocks and decorators did nothing
+    result = grader.grade(variant, "[True, True, True]")
     assert result.misconception is not None and result.misconception.name == "grad-mode"
     # nn.Linear's own initialisation (under torch's no_grad) still worked in the rerun
 
