@@ -23,12 +23,14 @@ from typing import Any
 
 from quizapp.runner.protocol import RunError, RunRequest, Step
 
-SPEC_NAME = "__quizapp_alternatives__"
 RESULT_NAME = "__quizapp_outcomes__"
 STEP_LABEL = "misconceptions"
+# The spec travels inside the step's code, as a string literal: the zygote picks a spare by
+# the code a run carries (one that imported torch._dynamo for optimizer code, see
+# zygote.needs_heavy), and the alternatives' sources are that code.
 DRIVER_CODE = (
-    f"from quizapp.runner.alternatives_child import run_in_child as _qa_run\n"
-    f"{RESULT_NAME} = _qa_run(globals())\n"
+    "from quizapp.runner.alternatives_child import run_in_child as _qa_run\n"
+    f"{RESULT_NAME} = _qa_run(globals(), {{spec}})\n"
 )
 MAX_SIZES = 16
 CHUNK = 50_000  # under quizapp.runner.values.MAX_STR: a longer str would come back as a repr
@@ -125,11 +127,14 @@ def alternatives_request(
     """One run that runs every alternative in turn. The outcomes come back as JSON text (the
     run's value, a list of chunks under the encoder's string cap), so that they cross the
     boundary exactly as built here."""
+    import json
+
     spec = AlternativesSpec(params=dict(params), alternatives=alternatives)
+    text = json.dumps(spec.to_json(), allow_nan=True)
     return RunRequest(
-        steps=(Step(code=DRIVER_CODE, label=STEP_LABEL),),
+        steps=(Step(code=DRIVER_CODE.replace("{spec}", repr(text)), label=STEP_LABEL),),
         seed=seed,
-        params={SPEC_NAME: spec.to_json()},
+        params=dict(params),
         evaluate=RESULT_NAME,
         timeout=timeout,
     )

@@ -17,7 +17,6 @@ from quizapp.runner.alternatives import (
     CHUNK,
     MAX_SIZES,
     MAX_STDOUT,
-    SPEC_NAME,
     Alternative,
     AlternativesSpec,
     Outcome,
@@ -26,12 +25,12 @@ from quizapp.runner.alternatives import (
 
 
 # -- in the child ------------------------------------------------------------------------------
-def run_in_child(namespace: dict[str, Any]) -> list[str]:
+def run_in_child(namespace: dict[str, Any], spec_text: str) -> list[str]:
     """Runs every alternative of the spec in `namespace` (the run's own); returns the outcomes
     as JSON text in chunks. Never raises for an alternative's failure: it becomes its outcome."""
     import json
 
-    spec = AlternativesSpec.from_json(namespace[SPEC_NAME])
+    spec = AlternativesSpec.from_json(json.loads(spec_text))
     base = {name: namespace[name] for name in BASE_NAMES if name in namespace}
     outcomes = [_run_one(alt, base, spec.params).to_json() for alt in spec.alternatives]
     text = json.dumps(outcomes, allow_nan=True)

@@ -12,7 +12,7 @@ from quizapp.bank import Bank, draw_variant, load_bank
 from quizapp.bank.models import Question
 from quizapp.grading.live import LiveGrader
 from quizapp.grading.types import GradeStatus, MisconceptionSource
-from quizapp.runner.alternatives import SPEC_NAME
+from quizapp.runner.alternatives import STEP_LABEL
 from quizapp.validation import problem_line, validate_bank
 
 MISC_BANK = Path(__file__).resolve().parent.parent / "fixtures" / "misconceptions"
@@ -31,7 +31,7 @@ def grader(counting: Any) -> LiveGrader:
 
 
 def _misconception_runs(counting: Any) -> int:
-    return sum(1 for r in counting.requests if SPEC_NAME in r.params)
+    return sum(1 for r in counting.requests if r.steps[0].label == STEP_LABEL)
 
 
 def test_a_wrong_answer_names_its_authored_misconception(
@@ -255,3 +255,19 @@ def test_the_docs_examples_with_misconceptions_validate_cleanly(
     assert any(m.code for q in bank.questions.values() for m in q.misconceptions)
     report = validate_bank(bank, LiveGrader(runner))
     assert report.ok, [problem_line(p) for p in report.problems]
+
+
+def test_misconceptions_with_optimizer_code_get_a_heavy_spare() -> None:
+    from quizapp.grading.pipeline import alternatives_request
+    from quizapp.runner.alternatives import Alternative
+    from quizapp.runner.zygote import needs_heavy
+
+    q = live_question("value", "w = torch.ones(2, requires_grad=True)", "w.sum()")
+    variant = draw_variant(q, 0)
+    light = alternatives_request(variant, (Alternative("a", setup="x = 1", evaluate="x"),))
+    heavy = alternatives_request(
+        variant,
+        (Alternative("b", setup="opt = torch.optim.SGD([w], lr=0.1)\nopt.step()", evaluate="1"),),
+    )
+    assert not needs_heavy(light.to_json())
+    assert needs_heavy(heavy.to_json())
