@@ -26,6 +26,7 @@ that validation proves the check rejects.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -175,7 +176,13 @@ def grading_alternatives(q: Question) -> tuple[Alternative, ...]:
                 )
             )
         if q.kind is Kind.VALUE:
-            alternatives.append(Alternative(SIZES_KEY, setup=q.setup, sizes=True))
+            # The sizes come with the first alternative that runs the question's own setup
+            # (train/eval and grad modes change no shape); else with a run of the setup alone.
+            same = next((i for i, a in enumerate(alternatives) if a.setup == q.setup), None)
+            if same is None:
+                alternatives.append(Alternative(SIZES_KEY, setup=q.setup, sizes=True))
+            else:
+                alternatives[same] = dataclasses.replace(alternatives[same], sizes=True)
     return tuple(alternatives)
 
 
@@ -342,8 +349,7 @@ def _value_belief(name: Automatic, wrong: WrongAnswer, outcomes: Outcomes) -> st
     for factor in (Fraction(2), Fraction(1, 2)):
         if compare_value(wrong.parsed, scale_array(truth, factor), tol).correct:
             return str(factor)
-    sizes_outcome = outcomes().get(SIZES_KEY)
-    sizes = sizes_outcome.sizes if sizes_outcome is not None and sizes_outcome.ok else ()
+    sizes = next((o.sizes for o in outcomes().values() if o.sizes), ())
     for size in sizes:
         for factor in (Fraction(size), Fraction(1, size)):
             if factor in (2, Fraction(1, 2)):

@@ -50,11 +50,14 @@ def _run_one(alt: Alternative, base: dict[str, Any], params: dict[str, Any]) -> 
     captured = io.StringIO()
     dtype, grad_enabled = torch.get_default_dtype(), torch.is_grad_enabled()
     value: Any = None
+    sizes: tuple[int, ...] = ()
     try:
         torch.manual_seed(int(base.get("seed", 0)))
         random.seed(int(base.get("seed", 0)))
         with _patched(alt.patch, namespace), contextlib.redirect_stdout(captured):
             exec(_compile(alt.setup, "setup", "exec"), namespace)
+            # Right after the setup: what the setup built, whatever the rest does.
+            sizes = _sizes(namespace, torch) if alt.sizes else ()
             if alt.code is not None:
                 exec(_compile(alt.code, "your code", "exec"), namespace)
             if alt.check is not None:
@@ -62,11 +65,11 @@ def _run_one(alt: Alternative, base: dict[str, Any], params: dict[str, Any]) -> 
             if alt.evaluate is not None:
                 value = eval(_compile(alt.evaluate, EVALUATE_LABEL, "eval"), namespace)
         encoded = encode(value) if alt.evaluate is not None else None
-        sizes = _sizes(namespace, torch) if alt.sizes else ()
         return Outcome(alt.key, True, encoded, captured.getvalue()[:MAX_STDOUT], sizes=sizes)
     except BaseException as exc:  # SystemExit included: an alternative never ends the run
         error = describe_error(exc, labels, 0)
-        return Outcome(alt.key, False, stdout=captured.getvalue()[:MAX_STDOUT], error=error)
+        stdout = captured.getvalue()[:MAX_STDOUT]
+        return Outcome(alt.key, False, stdout=stdout, error=error, sizes=sizes)
     finally:
         torch.set_default_dtype(dtype)
         torch.set_grad_enabled(grad_enabled)

@@ -160,6 +160,10 @@ def test_reruns_are_planned_only_where_the_code_switches_modes() -> None:
     plain = question(Kind.VALUE)
     assert not uses_mode_switches(plain) and not uses_grad_modes(plain)
     assert [a.key for a in grading_alternatives(plain)] == [SIZES_KEY]
+    # an authored misconception on the same setup brings the sizes along: no extra setup run
+    authored = question(Kind.VALUE, misconceptions=[{"name": "m", "summary": "s", "answer": "1"}])
+    planned = grading_alternatives(authored)
+    assert [(a.key, a.sizes) for a in planned] == [("authored:m", True)]
     setup = (
         "net = nn.Linear(2, 2).eval()\nwith torch.inference_mode():\n    y = net(torch.ones(1, 2))"
     )
