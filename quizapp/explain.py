@@ -21,7 +21,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from quizapp.bank.models import Kind, Question
+from quizapp.bank.models import Question
+from quizapp.runner.instrument_wire import AUTO, InstrumentsRequest, ModelInput, ResultKey
 from quizapp.runner.protocol import CodeRunner, RunRequest, RunResult, RunStatus, Step
 
 Shape = tuple[int, ...]
@@ -367,16 +368,16 @@ class Explanation:
         """From `RunResult.instruments`; None (nothing was asked) gives an empty Explanation."""
         if not isinstance(data, Mapping):
             return cls()
-        notes = data.get("notes") or ()
+        notes = data.get(ResultKey.NOTES) or ()
         notes = [str(n) for n in notes] if isinstance(notes, list) else []
-        if data.get("error"):  # the runner could not run the instruments at all
-            notes.insert(0, str(data["error"]))
+        if data.get(ResultKey.ERROR):  # the runner could not run the instruments at all
+            notes.insert(0, str(data[ResultKey.ERROR]))
         return cls(
-            trace=_section(data, "trace", TraceResult.from_json),
-            graph=_section(data, "graph", GraphResult.from_json),
-            modes=_section(data, "modes", ModesResult.from_json),
+            trace=_section(data, ResultKey.TRACE, TraceResult.from_json),
+            graph=_section(data, ResultKey.GRAPH, GraphResult.from_json),
+            modes=_section(data, ResultKey.MODES, ModesResult.from_json),
             notes=tuple(notes),
-            unresolved=_strings(data.get("unresolved")),
+            unresolved=_strings(data.get(ResultKey.UNRESOLVED)),
         )
 
     @property
@@ -807,15 +808,14 @@ class VariantLike(Protocol):
 
 def instrument_spec(question: Question) -> dict[str, Any]:
     """The instruments request for a question: its `trace`/`graph`/`modes` fields, "auto" for
-    each one it leaves out (see docs/explain.md)."""
-    trace = question.trace
-    modes = question.modes
-    return {
-        "trace": {"model": trace.model, "input": trace.input} if trace else "auto",
-        "graph": question.graph or "auto",
-        "modes": {"model": modes.model, "input": modes.input} if modes else "auto",
-        "answer_expr": question.answer,
-    }
+    each one it leaves out (see docs/explain.md), in the typed wire format."""
+    trace, modes = question.trace, question.modes
+    return InstrumentsRequest(
+        trace=ModelInput(trace.model, trace.input) if trace else AUTO,
+        graph=question.graph or AUTO,
+        modes=ModelInput(modes.model, modes.input) if modes else AUTO,
+        answer_expr=question.answer,
+    ).to_json()
 
 
 def explicit_instrument_problems(question: Question, explanation: Explanation) -> list[str]:
@@ -843,21 +843,12 @@ def instrument_timeout(question_timeout: float) -> float:
 def explain_variant(runner: CodeRunner, variant: VariantLike) -> Explanation | None:
     """BLOCKING: reruns a question variant's setup (and, for code questions, its solution) in
     the sandbox with the instruments attached. None when the question runs no code."""
+    from quizapp.grading.pipeline import explain_request
+
     q = variant.question
-    steps = []
-    if q.setup.strip():
-        steps.append(Step(code=q.setup, label="setup"))
-    if q.kind is Kind.CODE and q.solution and q.solution.strip():
-        steps.append(Step(code=q.solution, label="solution"))
-    if q.kind is Kind.RECALL or not steps:
+    request = explain_request(variant, instrument_spec(q), instrument_timeout(q.timeout))
+    if request is None:
         return None
-    request = RunRequest(
-        steps=tuple(steps),
-        seed=variant.seed,
-        params=dict(variant.params),
-        timeout=instrument_timeout(q.timeout),
-        instruments=instrument_spec(q),
-    )
     return explanation_of(runner.run(request))
 
 
@@ -874,7 +865,7 @@ def explain_snippet(
     request = RunRequest(
         steps=(Step(code=code, label=SNIPPET_STEP),),
         timeout=timeout,
-        instruments={"trace": "auto", "graph": "auto", "modes": "auto", "answer_expr": None},
+        instruments=InstrumentsRequest().to_json(),  # everything on "auto"
     )
     result = runner.run(request) if cancel is None else runner.run(request, cancel=cancel)
     return explanation_of(result, with_stdout=True)

@@ -20,7 +20,8 @@ from sqlalchemy import Connection, Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from quizapp.bank.models import Question
-from quizapp.grading.types import GradeResult
+from quizapp.grading.misconceptions import automatic_summary
+from quizapp.grading.types import GradeResult, MisconceptionSource
 from quizapp.scheduling import (
     DEFAULT_NEW_PER_DAY,
     LEECH_LAPSES,
@@ -43,6 +44,7 @@ from quizapp.stats import (
     MASTERY_STABILITY_DAYS,
     DayActivity,
     DueDay,
+    RecurringMisconception,
     Stats,
     TopicStats,
     Totals,
@@ -73,6 +75,7 @@ SESSION_MODES = ("review", "learn", "drill", "mixed", "mock")
 USER_COLUMNS = (User.id, User.name, User.created_at, User.new_per_day)
 MAX_NAME = 64
 WEAKEST = 10
+MISCONCEPTIONS = 10  # recurring misconceptions listed in the stats
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,23 @@ class AttemptRecord:
     @property
     def rating_name(self) -> str:
         return Rating(self.rating).name
+
+
+def _misconception_summary(
+    name: str, source: str, question_ids: Sequence[str], bank: dict[str, Question]
+) -> str:
+    """The one-line summary of a stored misconception, from the bank (it is not stored)."""
+    if source == MisconceptionSource.AUTOMATIC.value:
+        try:
+            return automatic_summary(name)
+        except ValueError:
+            return ""
+    for qid in question_ids:
+        question = bank.get(qid)
+        for m in question.misconceptions if question is not None else ():
+            if m.name == name:
+                return m.summary
+    return ""
 
 
 def _clean_name(name: str) -> str:
@@ -288,6 +308,7 @@ class ProgressService:
         digest = self._hash(question)
         latency_s = max(float(latency_s), 0.0)
         rating = rating_for(result, kind=kind, latency_s=latency_s, hints_used=hints_used)
+        misconception = None if result.correct else result.misconception
         with self.store.write() as conn:
             # Locking the profile's row serialises this user's writers on PostgreSQL (read
             # committed); SQLite's BEGIN IMMEDIATE already serialises every writer.
@@ -364,6 +385,8 @@ class ProgressService:
                     "torch_version": result.torch_version,
                     "answered_at": now,
                     "answered_day": day,
+                    "misconception": misconception.name if misconception else None,
+                    "misconception_source": misconception.source.value if misconception else None,
                 },
             ).scalar_one()
             repo.add_to_daily_totals(
@@ -456,6 +479,11 @@ class ProgressService:
             weak_latency = {
                 c.question_id: repo.median_latency(conn, uid, c.question_id) for c in weak_cards
             }
+            recurring = conn.execute(repo.recurring_misconceptions(uid)).all()[:MISCONCEPTIONS]
+            matched_on: dict[tuple[str | None, str | None], list[str]] = defaultdict(list)
+            if recurring:
+                for name, source, qid in conn.execute(repo.misconception_questions(uid)):
+                    matched_on[(name, source)].append(qid)
 
         # Per day and per topic, from daily_totals (aggregated by the database).
         per_day_rows = {repo.as_date(d): (int(n), int(c)) for d, n, c in days}
@@ -536,6 +564,19 @@ class ProgressService:
             for c in in_scope
             if c.question_id in bank and self._hash(bank[c.question_id]) != c.content_hash
         )
+        misconceptions = [
+            RecurringMisconception(
+                name=str(name),
+                source=str(source),
+                summary=_misconception_summary(
+                    str(name), str(source), matched_on[(name, source)], bank
+                ),
+                count=int(n),
+                last_seen=last,
+                questions=matched_on[(name, source)],
+            )
+            for name, source, n, last in recurring
+        ]
         return Stats(
             user=user,
             today=today,
@@ -558,6 +599,7 @@ class ProgressService:
             new_per_day=per_day,
             leeches=sum(1 for c in cards if c.leech),
             changed=changed,
+            misconceptions=misconceptions,
         )
 
     def close(self) -> None:

@@ -6,7 +6,9 @@ Definitions (see docs/progress.md):
   a stability of at least MASTERY_STABILITY_DAYS (Anki's "mature": recall ~90% three weeks out);
 - streaks count local study days with at least one attempt; the current streak still stands when
   today has no attempt yet but yesterday had one;
-- weakest questions: lowest accuracy, then most lapses, among questions with a wrong answer.
+- weakest questions: lowest accuracy, then most lapses, among questions with a wrong answer;
+- recurring misconceptions: the misconceptions wrong answers matched, by (name, source), most
+  frequent first (then most recent), with the questions they were matched on.
 """
 
 from __future__ import annotations
@@ -68,6 +70,18 @@ class WeakQuestion:
 
 
 @dataclass(frozen=True)
+class RecurringMisconception:
+    """A misconception the user's wrong answers matched (most frequent first)."""
+
+    name: str
+    source: str  # "authored" | "automatic"
+    summary: str  # from the bank ("" when no question in it has this misconception)
+    count: int
+    last_seen: datetime
+    questions: list[str]
+
+
+@dataclass(frozen=True)
 class Stats:
     user: str
     today: date
@@ -84,6 +98,7 @@ class Stats:
     new_per_day: int
     leeches: int = 0
     changed: list[str] = field(default_factory=list)  # ids edited since last answered
+    misconceptions: list[RecurringMisconception] = field(default_factory=list)
 
     @property
     def new_left_today(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -111,6 +112,26 @@ def _device(ctx: click.Context) -> str | None:
 
 
 @contextmanager
+def _runners(ctx: click.Context, count: int) -> Iterator[list[Runner]]:
+    """`count` runners started together (their zygotes import torch in parallel), all closed
+    at the end. A runner passed in `obj` (tests) is the only one used."""
+    shared = ctx.find_object(dict)
+    if shared is not None and shared.get("runner") is not None:
+        yield [shared["runner"]]
+        return
+    from quizapp.runner import Runner
+
+    runners = [Runner(device=_device(ctx)) for _ in range(count)]
+    try:
+        for runner in runners:
+            runner.start()
+        yield runners
+    finally:
+        for runner in runners:
+            runner.close()
+
+
+@contextmanager
 def _runner(ctx: click.Context) -> Iterator[Runner]:
     """A runner (the zygote starts on first use) that is always closed.
 
@@ -154,8 +175,17 @@ def _did_you_mean(value: str, known: Sequence[str], what: str) -> NoReturn:
     show_default=True,
     help="Seeds to run for each question (distinct param variants first; random draws too).",
 )
+@click.option(
+    "--jobs",
+    "jobs",
+    type=click.IntRange(1, 16),
+    default=None,
+    help="Runners (one zygote each) validating in parallel.  [default: 2, or 1 on one core]",
+)
 @click.pass_context
-def validate_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, seeds: int) -> None:
+def validate_cmd(
+    ctx: click.Context, paths: tuple[str, ...], as_json: bool, seeds: int, jobs: int | None
+) -> None:
     """Load every question file and run every question live; report every problem.
 
     PATH is a bank folder or a question file (default: the configured banks). Exit 0 when all
@@ -168,8 +198,11 @@ def validate_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, seed
     bank = load_bank(dirs)
     console = _out_console()
     show_bar = not as_json and console.is_terminal
-    with _runner(ctx) as runner:
-        grader = LiveGrader(runner)
+    wanted = jobs if jobs is not None else min(2, os.cpu_count() or 1)
+    # Small banks do not pay for a second zygote's start-up (importing torch, ~2 s).
+    count = max(1, min(wanted, len(bank.questions) // 8 or 1))
+    with _runners(ctx, count) as runners:
+        grader = [LiveGrader(runner) for runner in runners]
         if show_bar:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -186,9 +219,17 @@ def validate_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, seed
                 def advance(done: int, total: int, question_id: str) -> None:
                     bar.update(task, completed=done, description=question_id)
 
-                report = validate_bank(bank, grader, seeds_per_question=seeds, progress=advance)
+                report = validate_bank(
+                    bank,
+                    grader,
+                    seeds_per_question=seeds,
+                    progress=advance,
+                    workers=max(2, len(grader)),
+                )
         else:
-            report = validate_bank(bank, grader, seeds_per_question=seeds)
+            report = validate_bank(
+                bank, grader, seeds_per_question=seeds, workers=max(2, len(grader))
+            )
 
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
@@ -416,6 +457,11 @@ def _print_result(result: GradeResult, kind: Kind, drawn_seed: int | None) -> No
             console.print(Text(f"{label}: {result.expected_display.strip()}"))
     if result.feedback:
         console.print(Text(result.feedback))
+    if result.misconception is not None:
+        m = result.misconception
+        console.print(Text(f"Likely misconception: {m.summary} ({m.name})", style="bold yellow"))
+        if m.explanation.strip():
+            console.print(Markdown(m.explanation.strip()))
     if result.score is not None and result.extra.get("ticked") is not None:
         console.print(Text(f"score: {result.score:.0%}"))
 

@@ -258,8 +258,24 @@ def render_stats(console: Console, stats: Stats) -> None:
                 "[red]leech[/]" if w.leech else "",
             )
         console.print(table)
+    if stats.misconceptions:
+        console.print(misconceptions_table(stats))
     if stats.changed:
         console.print(f"[yellow]Changed since you last answered:[/] {', '.join(stats.changed)}")
+
+
+def misconceptions_table(stats: Stats) -> Table:
+    """The user's recurring misconceptions: what their wrong answers most often matched."""
+    table = Table("misconception", "times", "last seen", "questions", title="Misconceptions")
+    for m in stats.misconceptions:
+        name = Text(m.name, style="bold")
+        if m.summary:
+            name.append(f"\n{m.summary}", style="dim")
+        shown = ", ".join(m.questions[:3]) + (
+            f" +{len(m.questions) - 3}" if len(m.questions) > 3 else ""
+        )
+        table.add_row(name, str(m.count), m.last_seen.date().isoformat(), shown)
+    return table
 
 
 def sparkline(values: Sequence[int]) -> str:

@@ -10,8 +10,15 @@ such as `dtype=`, `requires_grad=True`, `grad_fn=<MulBackward0>` are ignored), a
 from PyTorch's own printing (`tensor([[1., 2.],\\n [3., 4.]])`, `tensor(3.5000)`,
 `Parameter containing:` prefixes).
 
-Choices: the letter an option is shown under (`b`, `B)`, `(b)`, `b.`) or the option's text
-(case and whitespace do not matter).
+Choices: the letter an option is shown under (`b`, `B)`, `(b)`, `b.`, trailing punctuation
+allowed), the option's text (case, whitespace and trailing punctuation do not matter), or the
+option line as shown (`B) text`); a line whose letter and text name different options is
+invalid.
+
+Values may also be simple fractions of whole numbers (`3/4`, `-1/3`), read exactly.
+
+Output lines (lenient comparison): `parse_literal` reads a Python literal with `ast.parse` and a
+walk over literal nodes only; nothing is evaluated.
 """
 
 from __future__ import annotations
@@ -384,6 +391,8 @@ def _read_scalar(reader: _Reader) -> Scalar:
         found = re.match(r"\S{1,20}", rest)
         raise _Syntax(f"{found.group(0)!r} is not a number" if found else "a number is missing")
     lowered = token.lower().lstrip("+")
+    if reader.peek() == "/":
+        return _read_fraction(reader, lowered)
     if re.fullmatch(r"-?\d+", lowered):
         number = int(lowered)
         if abs(number) > MAX_FLOAT_INT:
@@ -394,6 +403,21 @@ def _read_scalar(reader: _Reader) -> Scalar:
     if "inf" in lowered:
         return -math.inf if lowered.startswith("-") else math.inf
     return float(lowered)
+
+
+def _read_fraction(reader: _Reader, numerator: str) -> float:
+    """`3/4` after its numerator: a simple fraction of whole numbers, as a float."""
+    from fractions import Fraction
+
+    reader.pos += 1  # the "/"
+    denominator = reader.number_token()
+    if denominator is None or not re.fullmatch(r"\+?\d+", denominator):
+        raise _Syntax("a fraction is two whole numbers, like 3/4")
+    if not re.fullmatch(r"-?\d+", numerator):
+        raise _Syntax(f"{numerator}/... is not a fraction of whole numbers, like 3/4")
+    if int(denominator) == 0:
+        raise _Syntax(f"{numerator}/{denominator} divides by zero")
+    return float(Fraction(int(numerator), int(denominator)))
 
 
 def _shape_of(data: Value) -> tuple[int, ...]:
@@ -411,11 +435,20 @@ def _shape_of(data: Value) -> tuple[int, ...]:
 # Choices
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_LETTER_FORMS = re.compile(r"^\(?\s*([A-Za-z])\s*[).:]?$")
+# `b`, `B)`, `(b)`, `b.`, `[b]`, `b:`, with any trailing punctuation (`b).`, `B!`).
+_LETTER_FORMS = re.compile(r"^[(\[]?\s*([A-Za-z])\s*[).:\]]?\s*[.,;:!?]*$")
+# The option line as shown: `B) text`, `b. text`, `(b) text`, `B: text`.
+_OPTION_LINE = re.compile(r"^[(\[]?\s*([A-Za-z])\s*(?:[).:\]]|\s-)\s*(\S.*)$", re.DOTALL)
+_TRAILING_PUNCTUATION = ".,;:!?"
 
 
 def _normalise_option(text: str) -> str:
     return " ".join(text.strip().strip("`").split()).casefold()
+
+
+def _loose_option(text: str) -> str:
+    """An option's text with trailing punctuation and quotes dropped (`B) text.` pasted)."""
+    return _normalise_option(text).rstrip(_TRAILING_PUNCTUATION).strip().strip("`'\"").strip()
 
 
 def parse_choice(text: str, options: Sequence[str]) -> int:
@@ -430,6 +463,13 @@ def parse_choice(text: str, options: Sequence[str]) -> int:
     for index, option in enumerate(options):
         if _normalise_option(option) == wanted:
             return index
+    loose = _loose_option(stripped)
+    by_loose_text = [i for i, option in enumerate(options) if _loose_option(option) == loose]
+    if len(by_loose_text) == 1:
+        return by_loose_text[0]
+    line = _OPTION_LINE.match(stripped)
+    if line and not _LETTER_FORMS.match(stripped):
+        return _option_line(line.group(1), line.group(2), options, text)
     match = _LETTER_FORMS.match(stripped)
     if match:
         index = LETTERS.index(match.group(1).upper())
@@ -441,6 +481,97 @@ def parse_choice(text: str, options: Sequence[str]) -> int:
     raise AnswerParseError(f"{_quote(text)} is not one of the options: {_choice_hint(options)}")
 
 
+def _option_line(letter: str, rest: str, options: Sequence[str], text: str) -> int:
+    """`B) text` as pasted: the letter and the text must name the same option."""
+    index = LETTERS.index(letter.upper())
+    named = [i for i, option in enumerate(options) if _loose_option(option) == _loose_option(rest)]
+    if index in named:
+        return index
+    if named:
+        shown = LETTERS[named[0]] if named[0] < len(LETTERS) else "?"
+        raise AnswerParseError(
+            f"{_quote(text)} names option {letter.upper()} but gives the text of option {shown}; "
+            f"{_choice_hint(options)}"
+        )
+    raise AnswerParseError(f"{_quote(text)} is not one of the options: {_choice_hint(options)}")
+
+
 def _choice_hint(options: Sequence[str]) -> str:
     last = LETTERS[min(len(options), len(LETTERS)) - 1]
     return f"type a letter A-{last} or an option's text"
+
+
+# --------------------------------------------------------------------------------------------
+# Output lines: Python literals and tokens (never evaluated)
+
+MAX_LITERAL_CHARS = 2_000
+_TOKEN = re.compile(r"\w+|\S", re.UNICODE)
+# A literal in canonical form: ("int", 3), ("str", "a"), ("tuple", (...)), ...; bools, ints and
+# floats stay apart (`True` is not `1`, `1` is not `1.0`), as a printed line tells them apart.
+CanonicalLiteral: TypeAlias = tuple[object, ...]
+
+
+def parse_literal(text: str) -> CanonicalLiteral | None:
+    """`text` as a Python literal in canonical form, or None when it is not one.
+
+    Read with `ast.parse` and a walk over the allowed node types (constants, tuples, lists,
+    sets, dicts, a sign on a number): nothing is evaluated. `False, True, False` is a tuple;
+    `['1','1']` equals `["1", "1"]`; `(3,100)` equals `(3, 100)`.
+    """
+    import ast
+
+    stripped = text.strip()
+    if not stripped or len(stripped) > MAX_LITERAL_CHARS:
+        return None
+    try:
+        tree = ast.parse(stripped, mode="eval")
+        return _canonical(tree.body, 0)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, _NotLiteral):
+        return None
+
+
+class _NotLiteral(Exception):
+    pass
+
+
+def _canonical(node: object, depth: int) -> CanonicalLiteral:
+    import ast
+
+    if depth > MAX_DEPTH:
+        raise _NotLiteral
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool):
+            return ("bool", value)
+        if value is None or value is Ellipsis:
+            return ("const", repr(value))
+        if isinstance(value, int | float | complex | str | bytes):
+            return (type(value).__name__, value)
+        raise _NotLiteral
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _canonical(node.operand, depth + 1)
+        if inner[0] not in ("int", "float", "complex"):
+            raise _NotLiteral
+        number = inner[1]
+        assert isinstance(number, int | float | complex)
+        return (inner[0], -number if isinstance(node.op, ast.USub) else number)
+    if isinstance(node, ast.Tuple | ast.List):
+        name = "tuple" if isinstance(node, ast.Tuple) else "list"
+        return (name, tuple(_canonical(item, depth + 1) for item in node.elts))
+    if isinstance(node, ast.Set):
+        return ("set", tuple(sorted((_canonical(i, depth + 1) for i in node.elts), key=repr)))
+    if isinstance(node, ast.Dict):
+        if any(key is None for key in node.keys):
+            raise _NotLiteral  # {**other}
+        pairs = [
+            (_canonical(k, depth + 1), _canonical(v, depth + 1))
+            for k, v in zip(node.keys, node.values, strict=True)
+        ]
+        return ("dict", tuple(sorted(pairs, key=repr)))
+    raise _NotLiteral
+
+
+def output_tokens(line: str) -> tuple[str, ...]:
+    """A printed line as tokens (words, numbers' digits and single symbols): the whitespace
+    between them does not count, so `x=1` and `x = 1` are the same line."""
+    return tuple(_TOKEN.findall(line))

@@ -46,6 +46,8 @@ from torch.nn.modules.batchnorm import _NormBase
 from torch.nn.modules.dropout import _DropoutNd
 from torch.nn.modules.loss import _Loss
 
+from quizapp.runner import instrument_wire as wire
+
 MAX_TRACE_ROWS = 300
 MAX_GRAPH_NODES = 200
 MAX_REACH_NODES = 2000  # when comparing graphs to find the top one
@@ -57,38 +59,36 @@ MAX_SHAPES = 16  # tensors listed per call's inputs/outputs
 RESERVED_NAMES = frozenset({"torch", "nn", "F", "device", "seed", "__builtins__"})
 
 # (label, train mode, grad mode); run in this order, each on a fresh copy, same seed.
-MODES: tuple[tuple[str, bool, str], ...] = (
-    ("train", True, "grad"),
-    ("train + no_grad", True, "no_grad"),
-    ("eval", False, "grad"),
-    ("eval + no_grad", False, "no_grad"),
-    ("eval + inference_mode", False, "inference_mode"),
+# (label, train mode, grad mode), from the wire format the parent reads them with.
+MODES: tuple[tuple[str, bool, str], ...] = tuple(
+    (m.label, m.train, m.grad.value) for m in wire.MODES
 )
 
 Json = dict[str, Any]
 
 
 def run_instruments(namespace: dict[str, Any], spec: dict[str, Any]) -> Json:
-    """Run the requested instruments; see the module docstring. Never raises."""
-    result: Json = {"trace": None, "graph": None, "modes": None, "notes": [], "unresolved": []}
+    """Run the requested instruments (quizapp.runner.instrument_wire.InstrumentsRequest, as
+    JSON); see the module docstring. Never raises: a malformed section is that section's
+    error."""
+    result: Json = wire.empty_result()
+    notes: list[str] = result[wire.ResultKey.NOTES]
     if not isinstance(spec, dict):
-        result["notes"].append(
-            f"instruments: expected a dict of requests, got {type(spec).__name__}"
-        )
+        notes.append(f"instruments: expected a dict of requests, got {type(spec).__name__}")
         return result
     # The forwards rerun the user's code: what it prints is not part of the run's output.
     with redirect_stdout(_DISCARD), redirect_stderr(_DISCARD):
         for key, section in _SECTIONS.items():
-            request = spec.get(key)
-            if request is None:
+            if spec.get(key.value) is None:
                 continue
             try:
-                result[key] = section(namespace, request, spec, result["notes"])
+                request = wire.plain(wire.parse_section(key, spec.get(key.value)))
+                result[key.value] = section(namespace, request, spec, notes)
             except _Unresolved as why:
                 if not why.quiet:
-                    result["unresolved"].append(str(why))
+                    result[wire.ResultKey.UNRESOLVED].append(str(why))
             except Exception as exc:  # the instruments explain; they must never fail the run
-                result[key] = {"error": _describe_error(exc)}
+                result[key.value] = {"error": _describe_error(exc)}
     return result
 
 
@@ -928,8 +928,8 @@ def _add_differences(runs: list[Json]) -> None:
 _Section = Callable[[dict[str, Any], Any, dict[str, Any], list[str]], Json | None]
 # The graph first: it only reads, and it evaluates the answer before any forward has run the
 # user's own hooks again (a hook appending to a list the answer reads, say).
-_SECTIONS: dict[str, _Section] = {
-    "graph": _graph_section,
-    "trace": _trace_section,
-    "modes": _modes_section,
+_SECTIONS: dict[wire.Section, _Section] = {
+    wire.Section.GRAPH: _graph_section,
+    wire.Section.TRACE: _trace_section,
+    wire.Section.MODES: _modes_section,
 }

@@ -5,7 +5,8 @@ Tables:
 - questions: every question a user has answered: its stable id, topic, kind and content hash.
   An edited question keeps its id (and so everyone's progress) and gets `flagged_changed`.
 - review_cards: one FSRS card per (user, question) plus our own counters (fsrs keeps none).
-- attempts: the append-only log of every counted answer. Never updated, only inserted.
+- attempts: the append-only log of every counted answer. Never updated, only inserted. Since
+  0004 a wrong answer also keeps the misconception it matched (name and source), if any.
 - practice_sessions: one row per practice session with its running counts.
 - daily_totals: attempts, correct answers and time per (user, study day, topic), kept in step with
   the log in the same transaction. Derived data (rebuilt from `attempts` on import and by the
@@ -136,6 +137,18 @@ class Attempt(Base):
         Index("ix_attempts_user_question", "user_id", "question_id", "latency_s"),
         # Median latency by OFFSET on an ordered index instead of sorting every attempt.
         Index("ix_attempts_user_latency", "user_id", "latency_s"),
+        # Added in revision 0004: the user's recurring misconceptions, read from this small
+        # partial index (only diagnosed wrong answers) and never from the table.
+        Index(
+            "ix_attempts_user_misconception",
+            "user_id",
+            "misconception",
+            "misconception_source",
+            "answered_at",
+            "question_id",
+            sqlite_where=text("misconception IS NOT NULL"),
+            postgresql_where=text("misconception IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -158,6 +171,9 @@ class Attempt(Base):
     torch_version: Mapped[str] = mapped_column(String(64))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_day: Mapped[date] = mapped_column(Date)  # the user's local study day
+    # Added in revision 0004: the misconception a wrong answer matched ("authored"/"automatic").
+    misconception: Mapped[str | None] = mapped_column(String(64))
+    misconception_source: Mapped[str | None] = mapped_column(String(16))
 
 
 class DailyTotal(Base):

@@ -243,6 +243,29 @@ def cards_with_topics(uid: int):  # type: ignore[no-untyped-def]  # a 11-column 
     )
 
 
+def recurring_misconceptions(uid: int) -> Select[str | None, str | None, int, datetime]:
+    """(name, source, attempts, last seen) of the misconceptions the user's wrong answers
+    matched, most frequent first; read from the partial index ix_attempts_user_misconception."""
+    count = func.count().label("n")
+    last = func.max(Attempt.answered_at).label("last")
+    return (
+        select(Attempt.misconception, Attempt.misconception_source, count, last)
+        .where(Attempt.user_id == uid, Attempt.misconception.is_not(None))
+        .group_by(Attempt.misconception, Attempt.misconception_source)
+        .order_by(count.desc(), last.desc(), Attempt.misconception)
+    )
+
+
+def misconception_questions(uid: int) -> Select[str | None, str | None, str]:
+    """(name, source, question id) for every question a misconception was matched on."""
+    return (
+        select(Attempt.misconception, Attempt.misconception_source, Attempt.question_id)
+        .where(Attempt.user_id == uid, Attempt.misconception.is_not(None))
+        .distinct()
+        .order_by(Attempt.misconception, Attempt.question_id)
+    )
+
+
 def attempt_count(session: Session | Connection, uid: int) -> int:
     return int(
         session.execute(

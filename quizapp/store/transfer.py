@@ -89,6 +89,9 @@ class AttemptDoc(_Model):
     torch_version: str
     answered_at: AwareDatetime
     answered_day: date
+    # Since migration 0004 (optional: older exports import unchanged).
+    misconception: str | None = Field(default=None, max_length=64)
+    misconception_source: Literal["authored", "automatic"] | None = None
 
 
 class ExportDoc(_Model):

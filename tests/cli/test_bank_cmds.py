@@ -128,7 +128,7 @@ def test_show_unknown_id_suggests() -> None:
 
 # -- check --------------------------------------------------------------------------------------
 
-JSON_KEYS = {"id", "seed", "status", "correct", "given", "expected", "feedback"}
+JSON_KEYS = {"id", "seed", "status", "correct", "given", "expected", "feedback", "misconception"}
 
 
 def check(runner: Any, *args: str, input: str | None = None) -> Result:
@@ -148,6 +148,7 @@ def test_check_correct_incorrect_invalid(runner: Any) -> None:
         "given": "16x64",
         "expected": [16, 64],
         "feedback": "",
+        "misconception": None,
     }
     wrong = check(runner, "fixture.linear-shape", "(64, 16)", "--seed", "0", "--json")
     assert wrong.exit_code == 1
@@ -189,11 +190,14 @@ def test_check_code_from_file_and_stdin(runner: Any, tmp_path: Path) -> None:
 
 
 def test_check_recall_with_ticks(runner: Any) -> None:
-    good = check(runner, "fixture.why-zero-grad", "they accumulate", "--tick", "1", "--tick", "2")
-    assert good.exit_code == 0 and "score: 67%" in good.stdout
+    good = check(runner, "fixture.why-zero-grad", "they accumulate", "--tick", "1", "--tick", "2,3")
+    assert good.exit_code == 0 and "score: 100%" in good.stdout
+    # 2 of 3 key points is under the default pass mark of 75%
+    short = check(runner, "fixture.why-zero-grad", "they accumulate", "--tick", "1", "--tick", "2")
+    assert short.exit_code == 1 and "score: 67%" in short.stdout
     poor = check(runner, "fixture.why-zero-grad", "no idea", "--json")
     assert poor.exit_code == 1 and json.loads(poor.stdout)["status"] == "incorrect"
-    listed = check(runner, "fixture.why-zero-grad", "they accumulate", "--tick", "1,2", "--json")
+    listed = check(runner, "fixture.why-zero-grad", "they accumulate", "--tick", "1,2,3", "--json")
     assert json.loads(listed.stdout)["status"] == "correct"
     out_of_range = check(runner, "fixture.why-zero-grad", "x", "--tick", "4", "--json")
     assert out_of_range.exit_code == 2
@@ -347,3 +351,61 @@ def test_real_subprocess_check() -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["status"] == "correct" and data["expected"] == "False"
+
+
+# -- misconceptions (a bank written from docs/question-format.md only) ---------------------------
+
+MISC_BANK = ROOT / "tests" / "fixtures" / "misconceptions"
+
+
+def check_misc(runner: Any, *args: str) -> Result:
+    return invoke(["check", *args, "--bank", str(MISC_BANK)], runner=runner)
+
+
+def test_check_json_names_the_misconception_a_wrong_answer_matches(runner: Any) -> None:
+    from quizapp.bank import draw_variant, load_bank
+
+    params = draw_variant(load_bank([MISC_BANK]).get("misc.linear-weight-shape"), 2).params
+    fan_in, fan_out = params["fan_in"], params["fan_out"]
+    wrong = check_misc(
+        runner, "misc.linear-weight-shape", f"({fan_in}, {fan_out})", "--seed", "2", "--json"
+    )
+    assert wrong.exit_code == 1
+    assert json.loads(wrong.stdout)["misconception"] == {
+        "name": "transposed-weight",
+        "summary": "Takes nn.Linear.weight to be (in_features, out_features)",
+        "source": "authored",
+    }
+    other = check_misc(runner, "misc.linear-weight-shape", "(7, 7, 7, 7)", "--seed", "2", "--json")
+    assert json.loads(other.stdout)["status"] == "incorrect"
+    assert json.loads(other.stdout)["misconception"] is None
+    right = check_misc(
+        runner, "misc.linear-weight-shape", f"({fan_out}, {fan_in})", "--seed", "2", "--json"
+    )
+    assert json.loads(right.stdout)["misconception"] is None and right.exit_code == 0
+    choice = check_misc(runner, "misc.choice-eval", "no", "--seed", "0", "--json")
+    assert json.loads(choice.stdout)["misconception"]["name"] == "eval-disables-autograd"
+    automatic = check_misc(runner, "misc.dropout-eval", "-6", "--json")
+    assert json.loads(automatic.stdout)["misconception"] == {
+        "name": "sign-flipped",
+        "summary": "The right magnitude with the wrong sign",
+        "source": "automatic",
+    }
+
+
+def test_check_text_shows_the_likely_misconception_with_its_explanation(runner: Any) -> None:
+    result = check_misc(runner, "misc.choice-eval", "no", "--seed", "0")
+    assert result.exit_code == 1
+    assert "Likely misconception: Thinks eval() turns off autograd" in result.stdout
+    assert "torch.no_grad() turns autograd off" in result.stdout
+
+
+def test_validate_fails_when_the_check_accepts_a_code_misconception(runner: Any) -> None:
+    result = invoke(["validate", str(MISC_BANK / "misconceptions.yaml")], runner=runner)
+    assert result.exit_code == 1
+    assert (
+        "misc.code-relu-weak: misconceptions: the check accepts misconception relu-after-logits"
+        in result.stdout
+    )
+    assert "misconception square-transpose gives the truth on seed 0" in result.stdout
+    assert "no-hidden-layer" not in result.stdout

@@ -152,3 +152,31 @@ def test_utc_now_is_used(db: str) -> None:
     _, out = run("users", "--json", "--db", db)
     created = datetime.fromisoformat(json.loads(out)[0]["created_at"])
     assert created.tzinfo is not None and abs(datetime.now(UTC) - created).total_seconds() < 600
+
+
+def test_stats_list_recurring_misconceptions(db: str) -> None:
+    from quizapp.grading.types import MisconceptionMatch, MisconceptionSource
+
+    service = ProgressService(open_store(db))
+    service.add_user("ann")
+    q = Question(id="shapes.lin", kind="shape", topic="shapes", prompt="p", answer="(1,)")
+    flipped = MisconceptionMatch("transposed", "s", MisconceptionSource.AUTOMATIC)
+    for seed in range(2):
+        r = GradeResult(
+            question_id=q.id,
+            seed=seed,
+            status=GradeStatus.INCORRECT,
+            given="(2, 1)",
+            misconception=flipped,
+        )
+        service.record_attempt("ann", q, r, answer="(2, 1)", latency_s=3.0, hints_used=0)
+    service.close()
+    code, out = run("stats", "--json", "--db", db)
+    assert code == 0
+    listed = json.loads(out)["misconceptions"]
+    assert [(m["name"], m["source"], m["count"], m["questions"]) for m in listed] == [
+        ("transposed", "automatic", 2, ["shapes.lin"])
+    ]
+    assert listed[0]["summary"].startswith("The right sizes in the wrong order")
+    code, out = run("stats", "--db", db)
+    assert code == 0 and "Misconceptions" in out and "transposed" in out

@@ -11,7 +11,8 @@ import pytest
 from progress_helpers import make_question, result
 from sqlalchemy import select
 
-from quizapp.grading.types import GradeStatus
+from quizapp.bank.models import Misconception
+from quizapp.grading.types import GradeStatus, MisconceptionMatch, MisconceptionSource
 from quizapp.progress import ProgressService
 from quizapp.scheduling import LEECH_LAPSES, Rating, State
 from quizapp.stats import ACTIVITY_DAYS, FORECAST_DAYS
@@ -435,3 +436,72 @@ def test_an_unknown_session_id_does_not_cost_the_answer(service: ProgressService
         )
         assert rec is not None
     assert [a.session_id for a in _attempts(service)] == [None, None]
+
+
+# -- misconceptions ------------------------------------------------------------------------------
+
+LINEAR = make_question(
+    "shapes.linear",
+    misconceptions=(
+        Misconception(name="transposed-weight", summary="Takes W to be (in, out)", answer="1"),
+    ),
+)
+TRANSPOSED = MisconceptionMatch("transposed-weight", "s", MisconceptionSource.AUTHORED)
+SCALED = MisconceptionMatch("scaled", "Off by a factor of 2", MisconceptionSource.AUTOMATIC)
+
+
+def test_a_diagnosed_wrong_answer_keeps_its_misconception(service: ProgressService, clock) -> None:  # type: ignore[no-untyped-def]
+    service.add_user("ann")
+    record(service, LINEAR, GradeStatus.INCORRECT, misconception=TRANSPOSED)
+    record(service, LINEAR, GradeStatus.INCORRECT)
+    rows = _attempts(service)
+    assert [(a.misconception, a.misconception_source) for a in rows] == [
+        ("transposed-weight", "authored"),
+        (None, None),
+    ]
+
+
+def test_stats_list_recurring_misconceptions(service: ProgressService, clock) -> None:  # type: ignore[no-untyped-def]
+    service.add_user("ann")
+    service.add_user("bob")
+    record(service, LINEAR, GradeStatus.INCORRECT, misconception=TRANSPOSED)
+    clock.advance(days=1)
+    record(service, GRADS[0], GradeStatus.INCORRECT, misconception=SCALED)
+    clock.advance(days=1)
+    record(service, LINEAR, GradeStatus.INCORRECT, misconception=TRANSPOSED)
+    record(service, GRADS[1], GradeStatus.INCORRECT, misconception=SCALED)
+    record(service, GRADS[1], GradeStatus.INCORRECT, misconception=SCALED)
+    record(service, GRADS[1], GradeStatus.INCORRECT, misconception=SCALED, user="bob")
+    stats = service.stats("ann", questions=[*BANK, LINEAR])
+    listed = [(m.name, m.source, m.count, m.questions) for m in stats.misconceptions]
+    assert listed == [
+        ("scaled", "automatic", 3, ["autograd.q0", "autograd.q1"]),
+        ("transposed-weight", "authored", 2, ["shapes.linear"]),
+    ]
+    assert stats.misconceptions[1].summary == "Takes W to be (in, out)"  # from the bank
+    assert stats.misconceptions[0].summary.startswith("Off by a constant factor")
+    assert stats.misconceptions[0].last_seen == clock.now
+    data = stats.to_json()["misconceptions"]
+    assert data[0]["name"] == "scaled" and data[0]["last_seen"] == clock.now.isoformat()
+    json.dumps(data)
+
+
+def test_misconceptions_survive_export_and_import(
+    service: ProgressService, clock, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    service.add_user("ann")
+    record(service, LINEAR, GradeStatus.INCORRECT, misconception=TRANSPOSED)
+    exported = service.export_user("ann")
+    assert exported["attempts"][0]["misconception"] == "transposed-weight"
+    assert exported["attempts"][0]["misconception_source"] == "authored"
+    other = ProgressService(open_store(str(tmp_path / "other.sqlite3")), clock=clock, tz=UTC)
+    other.import_data(exported)
+    assert other.export_user("ann") == exported
+    # an export from before 0004 has no such fields, and imports as undiagnosed
+    for attempt in exported["attempts"]:
+        del attempt["misconception"], attempt["misconception_source"]
+    third = ProgressService(open_store(str(tmp_path / "third.sqlite3")), clock=clock, tz=UTC)
+    third.import_data(exported)
+    assert third.stats("ann").misconceptions == []
+    other.close()
+    third.close()

@@ -240,3 +240,52 @@ def test_a_failing_upgrade_changes_nothing(tmp_path: Path) -> None:
     assert "practice_sessions" not in inspect(engine).get_table_names()
     engine.dispose()
     assert len(list(tmp_path.glob("quizapp.sqlite3.bak-0001-*"))) == 1
+
+
+def _attempt_columns(engine: object) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns("attempts")}  # type: ignore[arg-type]
+
+
+def _attempt_indexes(engine: object) -> set[str]:
+    return {i["name"] or "" for i in inspect(engine).get_indexes("attempts")}  # type: ignore[arg-type]
+
+
+def test_0004_adds_the_misconception_columns_and_keeps_every_row(db_url: str) -> None:
+    before = _fill_at_0001(db_url)
+    _run(db_url, "upgrade", "0003")
+    engine = make_engine(db_url)
+    assert "misconception" not in _attempt_columns(engine)
+    engine.dispose()
+
+    _run(db_url, "upgrade", "0004")
+    engine = make_engine(db_url)
+    assert {"misconception", "misconception_source"} <= _attempt_columns(engine)
+    assert "ix_attempts_user_misconception" in _attempt_indexes(engine)
+    assert _snapshot(engine) == before
+    with engine.begin() as conn:
+        # Old attempts have none; a diagnosed one keeps its name and source.
+        assert conn.execute(
+            text("SELECT count(*) FROM attempts WHERE misconception IS NULL")
+        ).scalar() == len(before["attempts"])
+        conn.execute(
+            text(
+                "UPDATE attempts SET misconception = 'transposed', "
+                "misconception_source = 'automatic' WHERE id = (SELECT min(id) FROM attempts)"
+            )
+        )
+        rows = conn.execute(
+            text(
+                "SELECT misconception, misconception_source FROM attempts WHERE misconception "
+                "IS NOT NULL"
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [("transposed", "automatic")]
+    engine.dispose()
+
+    _run(db_url, "downgrade", "0003")
+    engine = make_engine(db_url)
+    assert "misconception" not in _attempt_columns(engine)
+    assert "misconception_source" not in _attempt_columns(engine)
+    assert "ix_attempts_user_misconception" not in _attempt_indexes(engine)
+    assert _snapshot(engine) == before
+    engine.dispose()

@@ -61,6 +61,18 @@ def verdict_text(result: GradeResult) -> Text:
     return text
 
 
+def misconception_widgets(result: GradeResult) -> list[Static | Markdown]:
+    """ "Likely misconception: ..." and its explanation, for a wrong answer that matched one."""
+    m = result.misconception
+    if m is None or result.status is GradeStatus.CORRECT:
+        return []
+    line = Text.assemble(("Likely misconception: ", "bold"), m.summary, (f"  ({m.name})", "dim"))
+    widgets: list[Static | Markdown] = [Static(line, id="r-misconception")]
+    if m.explanation.strip():
+        widgets.append(Markdown(m.explanation.strip(), id="r-misconception-why"))
+    return widgets
+
+
 def comparison(result: GradeResult, kind: str) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
@@ -111,6 +123,7 @@ class ResultScreen(Screen[None]):
             yield Static(title_line(self.shown), id="r-title")
             yield Static(verdict_text(self.result), id="r-verdict", classes=css_class)
             yield Static(comparison(self.result, kind), id="r-compare")
+            yield from misconception_widgets(self.result)
             q = self.shown.question
             if kind == "code" and q.solution:
                 yield Static("A reference solution", classes="section-title")

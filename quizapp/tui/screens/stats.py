@@ -51,6 +51,9 @@ class StatsScreen(Screen[None]):
             yield Chart("", id="st-heatmap")
             yield Static("Weakest questions", classes="section-title")
             yield DataTable(id="st-weakest", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="st-misconceptions-box", classes="hidden"):
+                yield Static("Recurring misconceptions", classes="section-title")
+                yield Static("", id="st-misconceptions")
         yield Footer(compact=True)
 
     @unless_closing
@@ -120,3 +123,20 @@ class StatsScreen(Screen[None]):
                 str(w.lapses),
                 took,
             )
+        recurring = getattr(s, "misconceptions", [])
+        self.query_one("#st-misconceptions-box").set_class(not recurring, "hidden")
+        self.query_one("#st-misconceptions", Static).update(misconceptions_text(recurring))
+
+
+def misconceptions_text(recurring: list[Any]) -> Text:
+    """One line per misconception: name, how often, when last, on which questions."""
+    text = Text()
+    for i, m in enumerate(recurring):
+        if i:
+            text.append("\n")
+        text.append(m.name, style="bold")
+        text.append(f"  {plural(m.count, 'time')}, last {m.last_seen.date().isoformat()}")
+        if m.summary:
+            text.append(f"\n  {m.summary}", style="dim")
+        text.append("\n  on " + ", ".join(m.questions), style="dim")
+    return text

@@ -1,0 +1,178 @@
+"""The automatic misconceptions, one by one, on plain data (no runner): what each matches and
+what it must not match. The reruns (wrong-mode, grad-mode) run live in
+test_misconceptions_live.py."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from quizapp.bank.models import Kind, Question
+from quizapp.grading.compare import truth_array
+from quizapp.grading.misconceptions import (
+    SIZES_KEY,
+    Automatic,
+    WrongAnswer,
+    diagnose,
+    grading_alternatives,
+    uses_grad_modes,
+    uses_mode_switches,
+)
+from quizapp.grading.parse import parse_shape, parse_value
+from quizapp.grading.types import MisconceptionSource
+from quizapp.runner.alternatives import Outcome, Patch
+
+
+def question(kind: Kind, **fields: Any) -> Question:
+    base: dict[str, Any] = {"id": "t.q", "kind": kind, "topic": "t", "prompt": "?"}
+    base.setdefault("setup", "x = torch.ones(2, 3)")
+    base.update(fields)
+    if kind in (Kind.SHAPE, Kind.VALUE, Kind.CHOICE):
+        base.setdefault("answer", "x")
+    return Question.model_validate(base)
+
+
+def no_runs() -> Mapping[str, Outcome]:
+    raise AssertionError("this misconception must not need a run")
+
+
+def shape_name(given: str, truth: tuple[int, ...], **fields: Any) -> str | None:
+    q = question(Kind.SHAPE, **fields)
+    match = diagnose(WrongAnswer(q, None, parse_shape(given), given, truth), lambda: {})
+    return match.name if match else None
+
+
+@pytest.mark.parametrize(
+    ("given", "truth", "name"),
+    [
+        ("(64, 16)", (16, 64), "transposed"),
+        ("(3, 1, 2)", (1, 2, 3), "transposed"),
+        ("(64,)", (16, 64), "missing-batch-dim"),
+        ("()", (5,), "missing-batch-dim"),
+        ("(1, 16, 64)", (16, 64), "extra-dim"),
+        ("(16, 1, 64)", (16, 64), "extra-dim"),
+        ("(16, 64, 1)", (16, 64), "extra-dim"),
+        ("(16, 65)", (16, 64), None),
+        ("(2, 16, 64)", (16, 64), None),  # an extra dimension that is not size 1
+        ("(64, 64)", (16, 64), None),
+    ],
+)
+def test_shape_misconceptions(given: str, truth: tuple[int, ...], name: str | None) -> None:
+    assert shape_name(given, truth) == name
+
+
+def test_automatic_misconceptions_can_be_turned_off() -> None:
+    assert shape_name("(64, 16)", (16, 64), automatic_misconceptions=False) is None
+
+
+def value_match(given: str, truth: Any, sizes: tuple[int, ...] = (), **fields: Any) -> Any:
+    q = question(Kind.VALUE, **fields)
+    outcomes = {SIZES_KEY: Outcome(SIZES_KEY, True, sizes=sizes)}
+    array = truth_array(truth)
+    return diagnose(WrongAnswer(q, None, parse_value(given), given, array), lambda: outcomes)
+
+
+def tensor(values: list[float]) -> dict[str, Any]:
+    return {"__tensor__": {"shape": [len(values)], "dtype": "float32", "values": values}}
+
+
+@pytest.mark.parametrize(
+    ("given", "truth", "sizes", "name", "factor"),
+    [
+        ("-2.5", 2.5, (), "sign-flipped", None),
+        ("[-1, 2]", tensor([1.0, -2.0]), (), "sign-flipped", None),
+        ("5.0", 2.5, (), "scaled", "2"),
+        ("1.25", 2.5, (), "scaled", "1/2"),
+        ("[3, 6]", tensor([1.0, 2.0]), (3, 7), "scaled", "3"),
+        ("[0.125, 0.25]", tensor([1.0, 2.0]), (8,), "scaled", "1/8"),
+        ("7.5", 2.5, (), None, None),  # 3x, but no tensor has a dimension of 3
+        ("7.5", 2.5, (3,), "scaled", "3"),
+        ("1.0", 0.0, (4,), None, None),  # zero: nothing scales or flips to anything else
+    ],
+)
+def test_value_misconceptions(
+    given: str, truth: Any, sizes: tuple[int, ...], name: str | None, factor: str | None
+) -> None:
+    match = value_match(given, truth, sizes)
+    assert (match.name if match else None) == name
+    if match is not None:
+        assert match.source is MisconceptionSource.AUTOMATIC and match.explanation
+    if factor is not None:
+        assert match is not None and match.summary == f"Off by a factor of {factor}"
+
+
+def test_bools_are_never_scaled_or_flipped() -> None:
+    assert value_match("False", True) is None
+
+
+def test_scaled_needs_the_run_only_past_two_and_a_half() -> None:
+    q = question(Kind.VALUE)
+    array = truth_array(2.5)
+    match = diagnose(WrongAnswer(q, None, parse_value("5"), "5", array), no_runs)
+    assert match is not None and match.name == "scaled"
+
+
+def test_authored_misconceptions_are_tried_first() -> None:
+    q = question(
+        Kind.SHAPE,
+        misconceptions=[{"name": "mine", "summary": "my belief", "answer": "(64, 16)"}],
+    )
+    outcome = Outcome("authored:mine", True, value={"__tuple__": [64, 16]})
+    wrong = WrongAnswer(q, None, (64, 16), "(64, 16)", (16, 64))
+    match = diagnose(wrong, lambda: {"authored:mine": outcome})
+    assert match is not None and (match.name, match.source) == (
+        "mine",
+        MisconceptionSource.AUTHORED,
+    )
+
+
+def test_a_failed_authored_misconception_matches_nothing() -> None:
+    q = question(Kind.SHAPE, misconceptions=[{"name": "m", "summary": "s", "answer": "y"}])
+    failed = Outcome("authored:m", False)
+    wrong = WrongAnswer(q, None, (7,), "(7,)", (16, 64))
+    assert diagnose(wrong, lambda: {"authored:m": failed}) is None
+
+
+def test_choice_and_output_reruns_match_by_the_kinds_comparison() -> None:
+    q = question(
+        Kind.CHOICE,
+        setup="m = nn.Dropout()\nm.eval()",
+        options=("train", "eval"),
+        answer="'train' if m.training else 'eval'",
+    )
+    rerun = Outcome("automatic:wrong-mode", True, value="train")
+    wrong = WrongAnswer(q, ("eval", "train"), 1, "b", "eval")
+    match = diagnose(wrong, lambda: {"automatic:wrong-mode": rerun})
+    assert match is not None and match.name == Automatic.WRONG_MODE.value
+    printing = (
+        "with torch.no_grad():\n    print((torch.ones(1, requires_grad=True) * 2).requires_grad)"
+    )
+    out = question(Kind.OUTPUT, setup=printing)
+    printed = Outcome("automatic:grad-mode", True, stdout="True\n")
+    wrong_out = WrongAnswer(out, None, "True", "True", "False\n")
+    match = diagnose(wrong_out, lambda: {"automatic:grad-mode": printed})
+    assert match is not None and match.name == Automatic.GRAD_MODE.value
+
+
+def test_reruns_are_planned_only_where_the_code_switches_modes() -> None:
+    plain = question(Kind.VALUE)
+    assert not uses_mode_switches(plain) and not uses_grad_modes(plain)
+    assert [a.key for a in grading_alternatives(plain)] == [SIZES_KEY]
+    # an authored misconception on the same setup brings the sizes along: no extra setup run
+    authored = question(Kind.VALUE, misconceptions=[{"name": "m", "summary": "s", "answer": "1"}])
+    planned = grading_alternatives(authored)
+    assert [(a.key, a.sizes) for a in planned] == [("authored:m", True)]
+    setup = (
+        "net = nn.Linear(2, 2).eval()\nwith torch.inference_mode():\n    y = net(torch.ones(1, 2))"
+    )
+    moded = question(Kind.SHAPE, setup=setup, answer="y.shape")
+    patches = {a.key: a.patch for a in grading_alternatives(moded)}
+    assert patches == {
+        "automatic:wrong-mode": Patch.WRONG_MODE,
+        "automatic:grad-mode": Patch.GRAD_MODE,
+    }
+    off = question(Kind.SHAPE, setup="m = nn.Linear(2, 2).eval()", automatic_misconceptions=False)
+    assert grading_alternatives(off) == ()
+    assert grading_alternatives(question(Kind.CODE, check="assert True", solution="x = 1")) == ()

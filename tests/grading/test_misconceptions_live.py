@@ -1,0 +1,273 @@
+"""Misconceptions, live: grading names them, validation proves them (fixture bank written from
+docs/question-format.md only: tests/fixtures/misconceptions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quizapp.bank import Bank, draw_variant, load_bank
+from quizapp.bank.models import Question
+from quizapp.grading.live import LiveGrader
+from quizapp.grading.types import GradeStatus, MisconceptionSource
+from quizapp.runner.alternatives import STEP_LABEL
+from quizapp.validation import problem_line, validate_bank
+
+MISC_BANK = Path(__file__).resolve().parent.parent / "fixtures" / "misconceptions"
+
+
+@pytest.fixture(scope="module")
+def misc_bank() -> Bank:
+    bank = load_bank([MISC_BANK])
+    assert not bank.problems, bank.problems
+    return bank
+
+
+@pytest.fixture
+def grader(counting: Any) -> LiveGrader:
+    return LiveGrader(counting)
+
+
+def _misconception_runs(counting: Any) -> int:
+    return sum(1 for r in counting.requests if r.steps[0].label == STEP_LABEL)
+
+
+def test_a_wrong_answer_names_its_authored_misconception(
+    grader: LiveGrader, misc_bank: Bank, counting: Any
+) -> None:
+    variant = draw_variant(misc_bank.get("misc.linear-weight-shape"), 3)
+    fan_in, fan_out = variant.params["fan_in"], variant.params["fan_out"]
+    result = grader.grade(variant, f"({fan_in}, {fan_out})")
+    assert result.status is GradeStatus.INCORRECT
+    assert result.misconception is not None
+    assert result.misconception.name == "transposed-weight"
+    assert result.misconception.source is MisconceptionSource.AUTHORED
+    # the explanation's {{params}} are filled in
+    assert f"nn.Linear({fan_in}, {fan_out})" in result.misconception.explanation
+    assert result.to_json()["misconception"] == {
+        "name": "transposed-weight",
+        "summary": "Takes nn.Linear.weight to be (in_features, out_features)",
+        "source": "authored",
+    }
+
+
+def test_a_correct_answer_never_runs_the_misconceptions(
+    grader: LiveGrader, misc_bank: Bank, counting: Any
+) -> None:
+    variant = draw_variant(misc_bank.get("misc.linear-weight-shape"), 1)
+    fan_in, fan_out = variant.params["fan_in"], variant.params["fan_out"]
+    result = grader.grade(variant, f"({fan_out}, {fan_in})")
+    assert result.status is GradeStatus.CORRECT and result.misconception is None
+    assert _misconception_runs(counting) == 0
+    assert result.to_json()["misconception"] is None
+
+
+def test_misconceptions_run_once_per_variant_and_are_cached(
+    grader: LiveGrader, misc_bank: Bank, counting: Any
+) -> None:
+    variant = draw_variant(misc_bank.get("misc.dropout-eval"), 0)
+    first = grader.grade(variant, "0")
+    second = grader.grade(variant, "1")
+    assert first.status is second.status is GradeStatus.INCORRECT
+    assert _misconception_runs(counting) == 1
+
+
+def test_other_wrong_answers_name_none(grader: LiveGrader, misc_bank: Bank) -> None:
+    variant = draw_variant(misc_bank.get("misc.grad-sum"), 0)  # automatic ones are off
+    assert grader.grade(variant, "[1, 2, 3]").misconception is not None
+    for wrong in ("[-2, -4, -6]", "[4, 8, 12]", "[0, 0, 0]"):
+        result = grader.grade(variant, wrong)
+        assert result.status is GradeStatus.INCORRECT and result.misconception is None, wrong
+
+
+def test_a_replacement_setup_misconception(grader: LiveGrader, misc_bank: Bank) -> None:
+    variant = draw_variant(misc_bank.get("misc.dropout-eval"), 0)
+    # what train-mode dropout gives on seed 0, computed here the way the misconception does
+    believed = grader.outcomes(variant)["authored:eval-still-drops"]
+    assert believed.ok
+    total = believed.value
+    result = grader.grade(variant, str(total))
+    assert result.misconception is not None and result.misconception.name == "eval-still-drops"
+
+
+def test_choice_and_output_misconceptions(grader: LiveGrader, misc_bank: Bank) -> None:
+    choice = draw_variant(misc_bank.get("misc.choice-eval"), 0)
+    result = grader.grade(choice, "no")
+    assert result.status is GradeStatus.INCORRECT
+    assert result.misconception is not None
+    assert result.misconception.name == "eval-disables-autograd"
+    output = draw_variant(misc_bank.get("misc.print-view"), 0)
+    copied = grader.grade(output, "[0.0, 0.0, 0.0]")
+    assert copied.misconception is not None and copied.misconception.name == "view-copies"
+    # lenient output: spacing and quotes do not count, for the truth as for a misconception
+    assert grader.grade(output, "[1.0,0.0,0.0]").status is GradeStatus.CORRECT
+    assert grader.grade(output, "[0.0,  0.0, 0.0]").misconception is not None
+
+
+def test_validate_reports_a_misconception_that_gives_the_truth(
+    runner: Any, misc_bank: Bank
+) -> None:
+    report = validate_bank(misc_bank, LiveGrader(runner))
+    lines = [problem_line(p) for p in report.problems]
+    assert any(
+        "misc.gives-truth" in line
+        and "misconception square-transpose gives the truth on seed 0" in line
+        for line in lines
+    ), lines
+    assert any(
+        "misc.code-relu-weak" in line
+        and "the check accepts misconception relu-after-logits" in line
+        for line in lines
+    ), lines
+    # the misconception the check rejects is not a problem, nor is any other question
+    assert not any("no-hidden-layer" in line for line in lines)
+    flagged = {p.question_id for p in report.problems}
+    assert flagged == {"misc.gives-truth", "misc.code-relu-weak"}, lines
+
+
+def test_validate_names_a_misconception_that_cannot_run(runner: Any) -> None:
+    q = Question.model_validate(
+        {
+            "id": "t.broken-misconception",
+            "kind": "shape",
+            "topic": "t",
+            "prompt": "?",
+            "setup": "x = torch.ones(2, 3)",
+            "answer": "x.shape",
+            "misconceptions": [
+                {"name": "typo", "summary": "s", "answer": "y.shape"},
+                {"name": "loops", "summary": "s", "setup": "while True:\n    pass"},
+            ],
+            "timeout": 0.5,
+        }
+    )
+    bank = Bank(questions={q.id: q}, problems=[], dirs=[])
+    report = validate_bank(bank, LiveGrader(runner), seeds_per_question=1)
+    messages = [p.message for p in report.problems]
+    assert any("misconception typo cannot be computed: it raised NameError" in m for m in messages)
+    assert any("misconception loops cannot be computed" in m for m in messages), messages
+
+
+# -- the reruns, in the child ------------------------------------------------------------------
+
+
+def live_question(kind: str, setup: str, answer: str | None, **fields: Any) -> Question:
+    data: dict[str, Any] = {"id": "t.live", "kind": kind, "topic": "t", "prompt": "?"}
+    data.update(setup=setup, **fields)
+    if answer is not None:
+        data["answer"] = answer
+    return Question.model_validate(data)
+
+
+def test_wrong_mode_reruns_with_train_and_eval_swapped(grader: LiveGrader) -> None:
+    q = live_question(
+        "choice",
+        "net = nn.Sequential(nn.Linear(2, 2), nn.Dropout())\nnet.eval()",
+        "'train' if net[1].training else 'eval'",
+        options=["train", "eval"],
+    )
+    variant = draw_variant(q, 0)
+    result = grader.grade(variant, "train")
+    assert result.status is GradeStatus.INCORRECT
+    assert result.misconception is not None and result.misconception.name == "wrong-mode"
+    # train() after eval() is forgotten too: the rerun leaves the model in eval mode
+    back = live_question(
+        "choice",
+        "net = nn.Dropout()\nnet.eval()\nnet.train()",
+        "'train' if net.training else 'eval'",
+        options=["train", "eval"],
+    )
+    assert grader.grade(draw_variant(back, 0), "eval").misconception is not None
+
+
+def test_wrong_mode_patch_does_not_leak_into_the_next_alternative(grader: LiveGrader) -> None:
+    q = live_question(
+        "value",
+        "m = nn.Dropout()\nm.eval()",
+        "m.training",
+        misconceptions=[{"name": "after", "summary": "s", "answer": "nn.Dropout().training"}],
+    )
+    outcomes = grader.outcomes(draw_variant(q, 0))
+    assert outcomes["automatic:wrong-mode"].value is True  # eval() left it training
+    assert outcomes["authored:after"].value is True  # a fresh module trains by default
+
+
+def test_grad_mode_reruns_without_no_grad_blocks(grader: LiveGrader) -> None:
+    q = live_question(
+        "value",
+        "w = nn.Linear(3, 1)\nx = torch.ones(2, 3)\nwith torch.no_grad():\n    y = w(x)\n"
+        "@torch.inference_mode()\ndef f(t):\n    return t * 2\nz = f(x.requires_grad_())\n"
+        "@torch.no_grad\ndef g(t):\n    return t * 3\nu = g(x)",
+        "[y.requires_grad, z.requires_grad, u.requires_grad]",
+    )
+    variant = draw_variant(q, 0)
+    outcomes = grader.outcomes(variant)
+    rerun = outcomes["automatic:grad-mode"]
+    assert rerun.ok, rerun.error
+    assert rerun.value == {"__list__": [True, True, True]}  # blocks and decorators did nothing
+    result = grader.grade(variant, "[True, True, True]")
+    assert result.misconception is not None and result.misconception.name == "grad-mode"
+    # nn.Linear's own initialisation (under torch's no_grad) still worked in the rerun
+
+
+def test_scaled_by_a_dimension_of_the_setups_tensors(grader: LiveGrader) -> None:
+    q = live_question("value", "x = torch.arange(12.).reshape(3, 4)", "x.mean()")
+    variant = draw_variant(q, 0)
+    assert grader.outcomes(variant)["sizes"].sizes == (3, 4, 12)
+    summed = grader.grade(variant, "66")  # the sum: 12 x the mean
+    assert summed.misconception is not None and summed.misconception.summary.endswith("12")
+    per_row = grader.grade(variant, str(5.5 * 4))
+    assert per_row.misconception is not None and per_row.misconception.name == "scaled"
+
+
+def test_a_setup_that_changes_global_state_does_not_leak(grader: LiveGrader) -> None:
+    q = live_question(
+        "value",
+        "torch.set_default_dtype(torch.float64)\nx = torch.ones(2)",
+        "str(x.dtype) == 'torch.float64'",
+        misconceptions=[
+            {"name": "first", "summary": "s", "answer": "x.dtype == torch.float64"},
+            {"name": "later", "summary": "s", "setup": "x = torch.ones(2)"},
+        ],
+    )
+    outcomes = grader.outcomes(draw_variant(q, 0))
+    assert outcomes["authored:first"].value is True  # the setup really set float64
+    assert outcomes["authored:later"].value is False  # float32 again in the next alternative
+
+
+def test_the_docs_examples_with_misconceptions_validate_cleanly(
+    runner: Any, tmp_path: Path
+) -> None:
+    import re
+
+    doc = Path(__file__).parents[2] / "docs" / "question-format.md"
+    blocks = re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL)
+    written = 0
+    for index, block in enumerate(blocks):
+        if block.startswith("format: 1") and "misconceptions:" in block:
+            (tmp_path / f"example{index}.yaml").write_text(block, encoding="utf-8")
+            written += 1
+    assert written >= 2  # the section's own example and the code worked example
+    bank = load_bank([tmp_path])
+    assert not bank.problems, bank.problems
+    assert any(m.code for q in bank.questions.values() for m in q.misconceptions)
+    report = validate_bank(bank, LiveGrader(runner))
+    assert report.ok, [problem_line(p) for p in report.problems]
+
+
+def test_misconceptions_with_optimizer_code_get_a_heavy_spare() -> None:
+    from quizapp.grading.pipeline import alternatives_request
+    from quizapp.runner.alternatives import Alternative
+    from quizapp.runner.zygote import needs_heavy
+
+    q = live_question("value", "w = torch.ones(2, requires_grad=True)", "w.sum()")
+    variant = draw_variant(q, 0)
+    light = alternatives_request(variant, (Alternative("a", setup="x = 1", evaluate="x"),))
+    heavy = alternatives_request(
+        variant,
+        (Alternative("b", setup="opt = torch.optim.SGD([w], lr=0.1)\nopt.step()", evaluate="1"),),
+    )
+    assert not needs_heavy(light.to_json())
+    assert needs_heavy(heavy.to_json())

@@ -1,0 +1,69 @@
+"""A wrong answer shows its likely misconception, and the stats screen lists it (the real
+service: the misconceptions fixture bank, a temporary SQLite file, the real runner)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .helpers import text_of, until
+
+pytestmark = pytest.mark.slow
+
+MISC_BANK = Path(__file__).resolve().parent.parent / "fixtures" / "misconceptions"
+
+
+async def test_a_wrong_answer_shows_its_misconception_and_stats_list_it(tmp_path: Path) -> None:
+    from quizapp.config import Settings
+    from quizapp.service import QuizService
+    from quizapp.tui.app import create_app
+    from quizapp.tui.screens.question import QuestionScreen
+    from quizapp.tui.screens.result import ResultScreen
+    from quizapp.tui.screens.stats import StatsScreen
+
+    # The docs' own example (docs/question-format.md, "Misconceptions"), alone in a bank.
+    source = (MISC_BANK / "misconceptions.yaml").read_text(encoding="utf-8")
+    first = source.split("\n\n  - id: ")[0]
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "linear.yaml").write_text(first + "\n", encoding="utf-8")
+    settings = Settings(
+        db_url=f"sqlite:///{tmp_path / 'quiz.sqlite3'}", bank_dirs=(bank,), device="cpu"
+    )
+    service = QuizService.create(settings)
+    assert list(service.bank.questions) == ["misc.linear-weight-shape"]
+    service.add_user("tester")
+    app = create_app(service, user="tester")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.ready and app.user == "tester", timeout=60)
+        await until(pilot, lambda: service.runner_status().phase != "starting", timeout=60)
+        app.start_round("drill", "fixture")
+        await until(pilot, lambda: isinstance(app.screen, QuestionScreen), timeout=30)
+        screen = app.screen
+        assert isinstance(screen, QuestionScreen)
+        params = screen.shown.params
+        await pilot.pause()
+        await pilot.press(*f"({params['fan_in']}, {params['fan_out']})", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ResultScreen), timeout=60)
+        result_screen = app.screen
+        assert isinstance(result_screen, ResultScreen)
+        line = text_of(app, "#r-misconception")
+        assert "Likely misconception:" in line and "transposed-weight" in line
+        assert "(in_features, out_features)" in line
+        why = result_screen.query_one("#r-misconception-why")
+        assert why is not None
+        await app.workers.wait_for_complete()
+        app.push_screen(StatsScreen())
+        await until(pilot, lambda: isinstance(app.screen, StatsScreen), timeout=10)
+        stats_screen = app.screen
+        await until(
+            pilot,
+            lambda: any(
+                not box.has_class("hidden") for box in stats_screen.query("#st-misconceptions-box")
+            ),
+            timeout=30,
+        )
+        listed = text_of(app, "#st-misconceptions")
+        assert "transposed-weight" in listed and "1 time" in listed
+        assert "misc.linear-weight-shape" in listed
