@@ -1,8 +1,10 @@
 """The child side of quizapp.runner.alternatives: runs each alternative in a fresh namespace.
 
-Imported only inside the sandboxed child, by the one step an alternatives run has. Global state
-a setup may change (the default dtype, grad mode) is restored between alternatives, so that one
-alternative cannot leak into the next.
+Imported only inside the sandboxed child, by the one step an alternatives run has. Code
+alternatives (a wrong solution and its check) each run in a forked process of their own, since
+checks replace built-ins to forbid them; for the others, the global state a setup may change
+(the default dtype, grad mode) is restored between alternatives, so that one alternative cannot
+leak into the next.
 """
 
 from __future__ import annotations
@@ -32,9 +34,53 @@ def run_in_child(namespace: dict[str, Any], spec_text: str) -> list[str]:
 
     spec = AlternativesSpec.from_json(json.loads(spec_text))
     base = {name: namespace[name] for name in BASE_NAMES if name in namespace}
-    outcomes = [_run_one(alt, base, spec.params).to_json() for alt in spec.alternatives]
+    outcomes = [_run_isolated(alt, base, spec.params) for alt in spec.alternatives]
     text = json.dumps(outcomes, allow_nan=True)
     return [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)] or [text]
+
+
+def _run_isolated(alt: Alternative, base: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A code alternative (a wrong solution and the question's check) runs in a forked process
+    of its own: checks monkeypatch built-ins (F.linear, softmax) to forbid them, and wrong code
+    may patch anything or end the process, none of which may reach the next alternative.
+    Expression and setup alternatives run here (they are cheap and patch nothing by design)."""
+    import json
+    import os
+
+    if alt.check is None:
+        return _run_one(alt, base, params).to_json()
+    try:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return _run_one(alt, base, params).to_json()
+    if pid == 0:  # pragma: no cover - runs in the forked process
+        code = 0
+        try:
+            os.close(read_fd)
+            data = json.dumps(_run_one(alt, base, params).to_json(), allow_nan=True).encode()
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(data)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        blob = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    try:
+        return dict(json.loads(blob))
+    except ValueError:
+        from quizapp.runner.protocol import RunError
+
+        how = (
+            f"signal {-os.waitstatus_to_exitcode(status)}"
+            if os.WIFSIGNALED(status)
+            else (f"exit code {os.waitstatus_to_exitcode(status)}")
+        )
+        error = RunError(type="Died", message=f"the code ended its process ({how})", traceback="")
+        return Outcome(alt.key, False, error=error).to_json()
 
 
 def _run_one(alt: Alternative, base: dict[str, Any], params: dict[str, Any]) -> Outcome:

@@ -150,6 +150,50 @@ def test_validate_names_a_misconception_that_cannot_run(runner: Any) -> None:
     assert any("misconception loops cannot be computed" in m for m in messages), messages
 
 
+def test_each_code_misconception_meets_an_unpatched_torch(runner: Any) -> None:
+    """A check that forbids F.linear by replacing it (and never puts it back) must not decide
+    the next misconception's fate: each code misconception runs in a process of its own. Here
+    the second misconception is right, so the check accepts it, which validate must say."""
+    check = (
+        "expected = F.linear(x, W, b)\n"
+        "def _banned(*a, **k):\n"
+        "    raise AssertionError('F.linear is not allowed')\n"
+        "F.linear = _banned\n"
+        "got = affine(x, W, b)\n"
+        "assert got.shape == expected.shape, 'shape'\n"
+        "assert torch.allclose(got, expected, atol=1e-5), 'values'\n"
+    )
+    q = Question.model_validate(
+        {
+            "id": "t.code-patched-check",
+            "kind": "code",
+            "topic": "t",
+            "prompt": "?",
+            "setup": "x = torch.randn(3, 4)\nW = torch.randn(2, 4)\nb = torch.randn(2)",
+            "starter": "def affine(x, W, b):\n    return x @ W + b",
+            "solution": "def affine(x, W, b):\n    return x @ W.T + b",
+            "check": check,
+            "misconceptions": [
+                {
+                    "name": "no-transpose",
+                    "summary": "s",
+                    "code": "def affine(x, W, b):\n    return x @ W + b",
+                },
+                {
+                    "name": "actually-right",
+                    "summary": "s",
+                    "code": "def affine(x, W, b):\n    return (W @ x.T).T + b",
+                },
+            ],
+        }
+    )
+    bank = Bank(questions={q.id: q}, problems=[], dirs=[])
+    report = validate_bank(bank, LiveGrader(runner), seeds_per_question=1)
+    messages = [p.message for p in report.problems]
+    assert any("the check accepts misconception actually-right" in m for m in messages), messages
+    assert not any("no-transpose" in m for m in messages), messages
+
+
 # -- the reruns, in the child ------------------------------------------------------------------
 
 
