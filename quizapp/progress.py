@@ -21,15 +21,16 @@ from sqlalchemy.exc import IntegrityError
 
 from quizapp.bank.models import Question
 from quizapp.grading.types import GradeResult
+from quizapp.practice.modes import QUEUE_MODES, PracticeMode
+from quizapp.practice.planner import CardSnapshot, History, Plan, plan_round
+from quizapp.practice.summary import PastRound
 from quizapp.scheduling import (
     DEFAULT_NEW_PER_DAY,
     LEECH_LAPSES,
     CardState,
-    CardView,
     QueueItem,
     Rating,
     State,
-    build_queue,
     end_of_day,
     local_day,
     make_scheduler,
@@ -53,7 +54,7 @@ from quizapp.stats import (
 from quizapp.store import repository as repo
 from quizapp.store.engine import Store
 from quizapp.store.errors import StoreError, UnknownUser, UserExists
-from quizapp.store.models import PracticeSession, QuestionSeen, ReviewCard, User
+from quizapp.store.models import Attempt, PracticeSession, QuestionSeen, ReviewCard, User
 from quizapp.store.transfer import ImportSummary, export_user_data, import_user_data
 
 __all__ = [
@@ -80,6 +81,7 @@ USER_COLUMNS = (
     User.theme,
 )
 MAX_NEW_PER_DAY = 1000
+RERATE_KEEP = 64
 MAX_THEME = 64
 MAX_NAME = 64
 WEAKEST = 10
@@ -185,6 +187,10 @@ class ProgressService:
         self.scheduler = make_scheduler(fuzz=fuzz)
         # id(question) -> (question, hash); the question is kept so its id cannot be reused.
         self._hashes: dict[int, tuple[Question, str]] = {}
+        # attempt id -> (user, question id, the card before it, when): what `rerate` needs to
+        # redo the review with another rating. Only answers given through this service, and
+        # only the last few: a rating is changed before moving on.
+        self._rerateable: dict[int, tuple[str, str, CardState, datetime, int]] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -465,6 +471,9 @@ class ProgressService:
             )
             if session_id is not None:
                 conn.execute(repo.SESSION_COUNT, {"sid": session_id, "inc": int(result.correct)})
+        if len(self._rerateable) >= RERATE_KEEP:
+            self._rerateable.pop(next(iter(self._rerateable)))
+        self._rerateable[attempt_id] = (user, question.id, before, now, int(latency_s * 1000))
         return AttemptRecord(
             id=attempt_id,
             user=user,
@@ -483,6 +492,116 @@ class ProgressService:
             was_new=was_new,
         )
 
+    def rerate(self, attempt_id: int, rating: int) -> AttemptRecord:
+        """Redoes the review of an answer just recorded with the rating the user chose instead
+        (Anki's four buttons: 1 Again, 2 Hard, 3 Good, 4 Easy): the card is computed again from
+        its state before that answer, and the attempt's rating is corrected. Raises ValueError
+        for an answer this service did not just record."""
+        wanted = Rating(rating)
+        kept = self._rerateable.get(attempt_id)
+        if kept is None:
+            raise ValueError("only the rating of an answer just given can be changed")
+        user, qid, before, at, duration_ms = kept
+        after = review(self.scheduler, before, wanted, at, duration_ms)
+        with self.store.write() as conn:
+            uid = repo.user_id(conn, user, lock=True)
+            row = conn.execute(repo.CARD_ROW, {"uid": uid, "qid": qid}).first()
+            if row is None:
+                raise ValueError("the question's progress was reset meanwhile")
+            attempt = conn.execute(
+                select(Attempt.correct, Attempt.seed, Attempt.status, Attempt.answered_day).where(
+                    Attempt.id == attempt_id, Attempt.user_id == uid
+                )
+            ).first()
+            if attempt is None:
+                raise ValueError("that answer is no longer recorded")
+            leech = after.lapses >= LEECH_LAPSES
+            conn.execute(
+                repo.CARD_UPDATE,
+                {
+                    "key_user_id": uid,
+                    "key_question_id": qid,
+                    "state": after.state,
+                    "step": after.step,
+                    "stability": after.stability,
+                    "difficulty": after.difficulty,
+                    "due": after.due,
+                    "last_review": after.last_review,
+                    "reps": after.reps,
+                    "lapses": after.lapses,
+                    "leech": leech,
+                },
+            )
+            conn.execute(update(Attempt).where(Attempt.id == attempt_id).values(rating=int(wanted)))
+        return AttemptRecord(
+            id=attempt_id,
+            user=user,
+            question_id=qid,
+            seed=attempt.seed,
+            status=attempt.status,
+            correct=attempt.correct,
+            rating=int(wanted),
+            answered_at=at,
+            answered_day=attempt.answered_day,
+            due_at=after.due,
+            state=after.state,
+            reps=after.reps,
+            lapses=after.lapses,
+            leech=leech,
+            was_new=before.reps == 0,
+        )
+
+    def history(self, user: str) -> History:
+        """What the practice planner needs about a profile, in one read."""
+        today = local_day(self._now(), self.tz)
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            settings = conn.execute(
+                select(User.new_per_day, User.focus_topics).where(User.id == uid)
+            ).one()
+            rows = conn.execute(
+                select(
+                    ReviewCard.question_id,
+                    ReviewCard.due,
+                    ReviewCard.stability,
+                    ReviewCard.lapses,
+                    ReviewCard.content_hash,
+                    ReviewCard.last_review,
+                    ReviewCard.first_day,
+                ).where(ReviewCard.user_id == uid)
+            ).all()
+        cards = [
+            CardSnapshot(r[0], r[1], r[2], r[3], r[4], r[5], repo.as_date(r[6]) == today)
+            for r in rows
+        ]
+        return History(
+            cards=cards,
+            new_per_day=settings.new_per_day,
+            new_today=sum(1 for c in cards if c.first_day_is_today),
+            focus_topics=_focus_from_column(settings.focus_topics),
+        )
+
+    def mock_history(self, user: str, *, limit: int = 10) -> list[PastRound]:
+        """The profile's last mock interviews that recorded an answer, oldest first."""
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            rows = conn.execute(
+                select(
+                    PracticeSession.id,
+                    PracticeSession.started_at,
+                    PracticeSession.attempts,
+                    PracticeSession.correct,
+                )
+                .where(
+                    PracticeSession.user_id == uid,
+                    PracticeSession.mode == "mock",
+                    PracticeSession.attempts > 0,
+                )
+                .order_by(PracticeSession.started_at.desc(), PracticeSession.id.desc())
+                .limit(limit)
+            ).all()
+        return [PastRound(r[0], r[1], r[2], r[3]) for r in reversed(rows)]
+
     def next_questions(
         self,
         user: str,
@@ -492,34 +611,40 @@ class ProgressService:
         topic: str | None = None,
         limit: int = 10,
     ) -> list[QueueItem]:
-        """What to practise next: due reviews first, then new questions up to the user's daily
-        limit (mode "mixed"); "review" serves only due ones, "learn" only new ones, "drill" every
-        question in scope, weakest first. `questions` is the bank; `topic` narrows it."""
+        """What to practise next (the planner's round, quizapp.practice.planner): due reviews
+        first, then new questions in curriculum order up to the user's daily limit ("mixed");
+        "review" only due ones, "learn" only new ones, "drill" every question in scope, weakest
+        first, "mock" an interview. `questions` is the bank; `topic` narrows it."""
+        try:
+            practice_mode = PracticeMode(mode)
+        except ValueError:
+            names = ", ".join(m.value for m in QUEUE_MODES)
+            raise ValueError(f"unknown queue mode {mode!r}; use one of {names}") from None
+        plan = self.plan(user, practice_mode, questions=questions, topic=topic, size=limit)
+        return [
+            QueueItem(i.question_id, i.seed, i.reason.value, i.due_at, i.leech, i.changed)
+            for i in plan.items
+        ]
+
+    def plan(
+        self,
+        user: str,
+        mode: PracticeMode,
+        *,
+        questions: Sequence[Question],
+        topic: str | None = None,
+        size: int | None = None,
+    ) -> Plan:
+        """The round the planner builds for `user` now (nothing is recorded)."""
         scope = [q for q in questions if topic is None or q.topic == topic]
-        now = self._now()
-        today = local_day(now, self.tz)
-        with self.store.read() as conn:
-            uid = repo.user_id(conn, user)
-            per_day = conn.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
-            rows = conn.execute(
-                select(
-                    ReviewCard.question_id,
-                    ReviewCard.due,
-                    ReviewCard.stability,
-                    ReviewCard.lapses,
-                    ReviewCard.content_hash,
-                    ReviewCard.first_day,
-                ).where(ReviewCard.user_id == uid)
-            ).all()
-        new_today = sum(1 for r in rows if r.first_day == today)
-        return build_queue(
-            mode=mode,
-            question_ids=[q.id for q in scope],
+        return plan_round(
+            mode,
+            questions=questions,
+            history=self.history(user),
+            now=self._now(),
             hashes={q.id: self._hash(q) for q in scope},
-            cards=[CardView(r[0], r[1], r[2], r[3], r[4]) for r in rows],
-            now=now,
-            new_left_today=per_day - new_today,
-            limit=limit,
+            topic=topic,
+            size=size,
             rng=self.rng,
         )
 

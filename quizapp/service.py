@@ -31,6 +31,7 @@ from quizapp.grading.types import GradeResult
 if TYPE_CHECKING:
     from quizapp.explain import Explanation
     from quizapp.grading.live import LiveGrader
+    from quizapp.practice import PastRound, Plan, PracticeMode, PracticeSession
     from quizapp.progress import (
         AttemptRecord,
         ProgressService,
@@ -272,6 +273,39 @@ class QuizService:
             hints_used=hints_used,
             session_id=session_id,
         )
+
+    # -- practice rounds (quizapp.practice) ----------------------------------------------------
+    def plan(
+        self,
+        user: str,
+        mode: PracticeMode,
+        *,
+        topic: str | None = None,
+        size: int | None = None,
+    ) -> Plan:
+        """The round the app would serve `user` now (planned, nothing recorded)."""
+        return self.progress.plan(
+            user, mode, questions=self._playable(None), topic=topic, size=size
+        )
+
+    def single(self, question_id: str, seed: int | None = None) -> Plan:
+        """A round of one chosen question (browser, stats, a summary)."""
+        from quizapp.practice import single_round
+
+        return single_round(self._bank.get(question_id), self.new_seed() if seed is None else seed)
+
+    def open_session(self, user: str, plan: Plan) -> PracticeSession:
+        """BLOCKING: starts the store's session for `plan`; the session records through here."""
+        from quizapp.practice import PracticeSession
+
+        return PracticeSession.open(self, user, plan)
+
+    def rerate(self, attempt_id: int, rating: int) -> AttemptRecord:
+        """Overrides the rating of the answer just recorded (1 Again .. 4 Easy)."""
+        return self.progress.rerate(attempt_id, rating)
+
+    def mock_history(self, user: str) -> list[PastRound]:
+        return self.progress.mock_history(user)
 
     def next_questions(
         self, user: str, *, mode: str = "mixed", topic: str | None = None, limit: int = 10
