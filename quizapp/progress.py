@@ -21,11 +21,12 @@ from sqlalchemy.exc import IntegrityError
 
 from quizapp.bank.models import Question
 from quizapp.grading.types import GradeResult
-from quizapp.practice.modes import QUEUE_MODES, PracticeMode
+from quizapp.practice.modes import QUEUE_MODES, PracticeMode, QuestionStatus
 from quizapp.practice.planner import CardSnapshot, History, Plan, plan_round
 from quizapp.practice.summary import PastRound
 from quizapp.scheduling import (
     DEFAULT_NEW_PER_DAY,
+    LEARN_AHEAD,
     LEECH_LAPSES,
     CardState,
     QueueItem,
@@ -580,6 +581,36 @@ class ProgressService:
             new_today=sum(1 for c in cards if c.first_day_is_today),
             focus_topics=_focus_from_column(settings.focus_topics),
         )
+
+    def question_statuses(self, user: str) -> dict[str, QuestionStatus]:
+        """Each answered question's status (questions absent from the result are new)."""
+        now = self._now()
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            cards = conn.execute(
+                select(
+                    ReviewCard.question_id, ReviewCard.due, ReviewCard.state, ReviewCard.stability
+                ).where(ReviewCard.user_id == uid)
+            ).all()
+            # The last answer per question: the newest attempt id wins.
+            last_ok: dict[str, bool] = {}
+            for qid, correct in conn.execute(
+                select(Attempt.question_id, Attempt.correct)
+                .where(Attempt.user_id == uid)
+                .order_by(Attempt.id)
+            ):
+                last_ok[qid] = bool(correct)
+        out: dict[str, QuestionStatus] = {}
+        for qid, due, state, stability in cards:
+            if not last_ok.get(qid, True):
+                out[qid] = QuestionStatus.FAILED
+            elif due <= now + LEARN_AHEAD:
+                out[qid] = QuestionStatus.DUE
+            elif state == State.Review and (stability or 0.0) >= MASTERY_STABILITY_DAYS:
+                out[qid] = QuestionStatus.MATURE
+            else:
+                out[qid] = QuestionStatus.LEARNING
+        return out
 
     def mock_history(self, user: str, *, limit: int = 10) -> list[PastRound]:
         """The profile's last mock interviews that recorded an answer, oldest first."""

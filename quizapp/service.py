@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from quizapp.explain import Explanation
     from quizapp.grading.live import LiveGrader
     from quizapp.practice import PastRound, Plan, PracticeMode, PracticeSession
+    from quizapp.practice.modes import QuestionStatus
     from quizapp.progress import (
         AttemptRecord,
         ProgressService,
@@ -117,6 +118,7 @@ class QuizService:
         self.runner = runner
         self.progress = progress
         self._grader: LiveGrader | None = None
+        self._drafts: dict[str, str] = {}  # question id -> what the user last wrote
 
     @classmethod
     def create(cls, settings: Settings, *, runner: Runner | None = None) -> QuizService:
@@ -298,7 +300,7 @@ class QuizService:
         """BLOCKING: starts the store's session for `plan`; the session records through here."""
         from quizapp.practice import PracticeSession
 
-        return PracticeSession.open(self, user, plan)
+        return PracticeSession.open(self, user, plan, drafts=self._drafts)
 
     def rerate(self, attempt_id: int, rating: int) -> AttemptRecord:
         """Overrides the rating of the answer just recorded (1 Again .. 4 Easy)."""
@@ -306,6 +308,13 @@ class QuizService:
 
     def mock_history(self, user: str) -> list[PastRound]:
         return self.progress.mock_history(user)
+
+    def question_statuses(self, user: str) -> dict[str, QuestionStatus]:
+        """new / failed / due / learning / mature per question of the bank."""
+        from quizapp.practice.modes import QuestionStatus
+
+        known = self.progress.question_statuses(user)
+        return {qid: known.get(qid, QuestionStatus.NEW) for qid in self._bank.questions}
 
     def next_questions(
         self, user: str, *, mode: str = "mixed", topic: str | None = None, limit: int = 10

@@ -61,3 +61,13 @@ class Reason(StrEnum):
 MOCK_SIZES = (5, 10, 15)
 DEFAULT_MOCK_SIZE = 5
 ROUND_SIZE = 10  # questions in a Learn / Review / Mixed / Drill round
+
+
+class QuestionStatus(StrEnum):
+    """Where one question stands for a user (the browser shows and filters by it)."""
+
+    NEW = "new"  # never answered
+    FAILED = "failed"  # the last answer was wrong
+    DUE = "due"  # the scheduler wants it back now
+    LEARNING = "learning"  # answered, not yet mature
+    MATURE = "mature"  # in review with a stability of 21 days or more (Anki's "mature")

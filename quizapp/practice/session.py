@@ -12,13 +12,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from quizapp.grading.types import GradeResult
 from quizapp.practice.answers import precheck
 from quizapp.practice.modes import PracticeMode
-from quizapp.practice.planner import Plan, PlannedItem
 from quizapp.practice.summary import ItemReview, PastRound, RoundSummary, Trend, truth_of
+
+if TYPE_CHECKING:
+    from quizapp.practice.planner import Plan, PlannedItem
 
 
 class QuestionInfo(Protocol):
@@ -108,6 +110,9 @@ class PracticeSession:
     started_at: float = 0.0
     item_started_at: float = 0.0
     finished: bool = False
+    # What the user wrote per question (code and output answers), shared by the service across
+    # rounds, so leaving a question or trying again never loses it.
+    drafts: dict[str, str] = field(default_factory=dict)
     _states: dict[int, _ItemState] = field(default_factory=dict)
     _summary: RoundSummary | None = None
 
@@ -178,6 +183,12 @@ class PracticeSession:
     @property
     def answered_current(self) -> bool:
         return self.state().first is not None
+
+    def draft(self, question_id: str) -> str | None:
+        return self.drafts.get(question_id)
+
+    def keep_draft(self, question_id: str, text: str) -> None:
+        self.drafts[question_id] = text
 
     # -- what the user does -----------------------------------------------------------------
     def run(self, answer: str, *, cancel: threading.Event | None = None) -> GradeResult:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Input, Label, Markdown, OptionList, SelectionList, TextArea
 from textual.widgets.option_list import Option
 
@@ -47,15 +49,50 @@ class OutputAnswer(TextArea):
         return self.text
 
 
+def indentation_after(line_before_cursor: str, indent_width: int = 4) -> str:
+    """The indentation a new line gets after Enter: the line's own, one level deeper after a
+    line ending in `:` (a comment after it ignored)."""
+    own = line_before_cursor[: len(line_before_cursor) - len(line_before_cursor.lstrip())]
+    code = line_before_cursor.split("#", 1)[0].rstrip()
+    return own + " " * indent_width if code.endswith(":") else own
+
+
 class CodeAnswer(TextArea):
-    """Code answers: a Python editor seeded with the starter. ctrl+s submits."""
+    """Code answers: a Python editor seeded with the starter. Enter keeps the indentation (one
+    level deeper after a `:`), ctrl+a selects all, ctrl+e opens the answer in $EDITOR; ctrl+r
+    runs and ctrl+s submits (the question screen's keys)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+a", "select_all", "Select all", show=False),
+        Binding("ctrl+e", "open_in_editor", "$EDITOR", show=False),
+    ]
+
+    class OpenInEditor(Message):
+        """ctrl+e: the screen suspends the app and opens $EDITOR on the answer."""
+
+    def action_open_in_editor(self) -> None:
+        self.post_message(self.OpenInEditor())
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter" and not self.read_only:
+            event.stop()
+            event.prevent_default()
+            row, column = self.cursor_location
+            before = self.document[row][:column]
+            start, end = self.selection
+            self._replace_via_keyboard(
+                "\n" + indentation_after(before, self.indent_width), start, end
+            )
+            return
+        await super()._on_key(event)
 
     def answer_text(self) -> str:
         return self.text
 
 
 class ChoiceAnswer(OptionList):
-    """Choice answers: the options under their letters; a letter key picks one."""
+    """Choice answers: the options under their letters; a letter (or the arrows) selects one,
+    Enter confirms it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(letter.lower(), f"pick('{letter}')", show=False) for letter in "ABCDEFGH"
@@ -69,9 +106,9 @@ class ChoiceAnswer(OptionList):
         )
 
     def action_pick(self, letter: str) -> None:
+        """A letter selects its option; Enter then confirms it (no submit on a slip)."""
         if letter in self.letters:
             self.highlighted = self.letters.index(letter)
-            self.action_select()
 
     def answer_text(self) -> str:
         if self.highlighted is None:

@@ -1,0 +1,30 @@
+"""What every quizapp screen has, so the app can ask without probing (`getattr`)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar, cast
+
+from textual.screen import Screen
+
+from quizapp.tui.ports import QuizAppLike
+
+R = TypeVar("R")
+
+
+class QuizScreen(Screen[R]):
+    """A screen of the app. `reload_data` is called when the bank or the progress changed;
+    `checking` says a check is running (quitting waits for it to be saved); `cancel_check`
+    stops it; `session` is the practice round shown, if any."""
+
+    checking: bool = False
+    session: Any = None
+
+    @property
+    def quiz(self) -> QuizAppLike:
+        return cast(QuizAppLike, self.app)
+
+    def reload_data(self) -> None:
+        """Reread what the screen shows from the service (default: nothing to reread)."""
+
+    def cancel_check(self) -> None:
+        """Stop a running check (default: there is none)."""
