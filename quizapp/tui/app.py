@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -459,14 +459,15 @@ class QuizApp(App[None]):
             return
         self.push_screen(SettingsScreen(self.user))
 
-    def on_resize(self) -> None:
-        self._check_size()
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size(event.size.width, event.size.height)
 
-    def _check_size(self) -> None:
+    def _check_size(self, width: int | None = None, height: int | None = None) -> None:
         """Below MIN_WIDTH x MIN_HEIGHT the widgets would be garbled: say so instead."""
         from quizapp.tui.screens.too_small import TooSmallScreen
 
-        width, height = self.size
+        if width is None or height is None:
+            width, height = self.size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         showing = isinstance(self.screen, TooSmallScreen)
         if small and not showing:

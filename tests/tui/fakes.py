@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 import threading
 import time
@@ -498,6 +499,7 @@ class FakeService:
             now=self.now,
             topic=topic,
             size=size,
+            rng=random.Random(7),  # deterministic seeds and mocks for the snapshots
         )
 
     def single(self, question_id: str, seed: int | None = None) -> Any:

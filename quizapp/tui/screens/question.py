@@ -24,7 +24,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Input, LoadingIndicator, OptionList, Static, TextArea
 
@@ -125,13 +125,13 @@ class QuestionScreen(QuizScreen[None]):
             yield Static(self._progress_text(), id="q-progress")
         with VerticalScroll(id="question"):
             yield QuestionView(self.shown, id="q-view", with_title=False)
-        with Vertical(id="q-answer-box"):
+        with VerticalScroll(id="q-answer-box"):
             yield self.answer_widget
-            yield Static("", id="q-feedback", classes="hidden")
-            with Horizontal(id="q-status"):
-                yield LoadingIndicator(id="q-spinner", classes="hidden")
-                yield Static(self._help_line(), id="q-help")
-                yield Static("", id="q-clock")
+        yield Static("", id="q-feedback", classes="hidden")
+        with Horizontal(id="q-status"):
+            yield LoadingIndicator(id="q-spinner", classes="hidden")
+            yield Static(self._help_line(), id="q-help")
+            yield Static("", id="q-clock")
         yield Footer(compact=True)
 
     def _progress_text(self) -> Text:

@@ -117,15 +117,15 @@ class SummaryScreen(QuizScreen[None]):
                 took += f"/{format_seconds(item.allowed_s)}"
                 if item.over_time:
                     took += " over"
-            given = _clip(item.given) if item.answered else "(not answered)"
+            given = _clip(item.given, 12) if item.answered else "(not answered)"
             if item.passed_later:
                 given += " (passed later)"
             table.add_row(
                 _mark(item),
-                _clip(item.title, 28),
+                _clip(item.title, 22),
                 item.topic,
                 given,
-                _clip(item.truth or item.feedback),
+                _clip(item.truth or item.feedback, 12),
                 took,
                 key=item.question_id,
             )
