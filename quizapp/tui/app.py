@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
+from textual.widgets import Input, TextArea
 
 from quizapp.practice.modes import PracticeMode
 from quizapp.tui.commands import QuizCommands
@@ -28,6 +31,7 @@ from quizapp.tui.messages import (
     LeaveRound,
     NextQuestion,
     PractiseQuestion,
+    QuestionReady,
     RoundEmpty,
     RoundReady,
     ServiceError,
@@ -36,6 +40,7 @@ from quizapp.tui.messages import (
     TryAgain,
 )
 from quizapp.tui.ports import Service, UserLike
+from quizapp.tui.screens.base import QuizScreen
 
 if TYPE_CHECKING:
     from quizapp.practice import Plan, PracticeSession
@@ -46,6 +51,7 @@ RUNNER_POLL_S = 0.25
 QUIT_GRACE_S = 5.0  # how long quitting waits for a running check to be saved
 SCRATCHPAD = "scratchpad"
 MIN_WIDTH, MIN_HEIGHT = 60, 20  # below this the app asks for a larger window
+HOLD_KEYS_S = 5.0  # at most this long: keys typed while a question opens wait for it
 
 
 class QuizApp(App[None]):
@@ -74,6 +80,12 @@ class QuizApp(App[None]):
         self._open_sessions: list[PracticeSession] = []
         self._quitting = False
         self._scratchpad: ScratchpadScreen | None = None
+        # Keys typed while a round opens (in a worker) are held, then given to the question's
+        # answer box in order: sent with no idle (tmux, a paste), they used to land on the
+        # screen being left, or before the editor had focus.
+        self._held_keys: list[events.Key] | None = None
+        self._held_since = 0.0
+        self._hold_timer: Timer | None = None
 
     # -- the service ------------------------------------------------------------------------
     @property
@@ -265,8 +277,56 @@ class QuizApp(App[None]):
         self.bank_changed()
 
     @on(ServiceError)
-    def _service_error(self, message: ServiceError) -> None:
+    async def _service_error(self, message: ServiceError) -> None:
+        await self._release_keys()
         self.notify(f"Could not {message.action}: {message.reason}", severity="error", timeout=8)
+
+    # -- keys typed ahead ---------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+        elif self._held_keys is not None:
+            self._held_keys.append(event)
+        else:
+            await self._dispatch_key(event)
+
+    async def _dispatch_key(self, key: events.Key) -> None:
+        # A key that opens a question (home's l, a result's n...) holds the keys after it until
+        # the question's answer box has the focus; the screen only posts its message later.
+        screen = self.screen
+        opens = (
+            isinstance(screen, QuizScreen)
+            and key.key in screen.ROUND_KEYS
+            and not isinstance(self.focused, Input | TextArea)
+        )
+        await super().on_event(key)
+        if opens:
+            self._hold_keys()
+
+    def _hold_keys(self) -> None:
+        if self._held_keys is None:
+            self._held_keys = []
+            self._held_since = time.monotonic()
+            if self._hold_timer is not None:
+                self._hold_timer.stop()
+            self._hold_timer = self.set_timer(HOLD_KEYS_S, self._release_keys, name="hold-keys")
+
+    async def _release_keys(self) -> None:
+        held, self._held_keys = self._held_keys or [], None
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        for i, key in enumerate(held):
+            if self._held_keys is not None:  # a replayed key opened a question: wait again
+                self._held_keys[:0] = held[i:]
+                return
+            await self._dispatch_key(key)
+
+    @on(QuestionReady)
+    async def _question_ready(self, message: QuestionReady) -> None:
+        message.stop()
+        if message.at >= self._held_since:  # not a screen that was ready before the hold
+            await self._release_keys()
 
     # -- practice rounds --------------------------------------------------------------------
     # The planner plans and a PracticeSession owns the round (quizapp.practice); screens show
@@ -278,12 +338,14 @@ class QuizApp(App[None]):
         if self._service is None or self.user is None:
             self.notify("Choose a profile first.", severity="warning")
             return
+        self._hold_keys()
         self._open_round(self.user, PracticeMode(mode), topic, size, None)
 
     def practise_question(self, question_id: str, seed: int | None = None) -> None:
         if self._service is None or self.user is None:
             self.notify("Choose a profile first.", severity="warning")
             return
+        self._hold_keys()
         self._open_round(self.user, PracticeMode.SINGLE, None, None, (question_id, seed))
 
     @on(StartRound)
@@ -331,6 +393,8 @@ class QuizApp(App[None]):
     def _round_ready(self, message: RoundReady) -> None:
         from quizapp.tui.screens.question import QuestionScreen
 
+        if not self.screen_stack or not self.is_running:  # closing: nothing to show
+            return
         session = message.session
         self._open_sessions.append(session)
         if session.plan.limit_note:
@@ -338,7 +402,8 @@ class QuizApp(App[None]):
         self.push_screen(QuestionScreen(session))
 
     @on(RoundEmpty)
-    def _round_empty(self, message: RoundEmpty) -> None:
+    async def _round_empty(self, message: RoundEmpty) -> None:
+        await self._release_keys()
         self.notify(
             message.reason or "No questions to practise here.", title=message.mode.label, timeout=10
         )
@@ -347,7 +412,10 @@ class QuizApp(App[None]):
     def _answered(self, message: Answered) -> None:
         from quizapp.tui.screens.result import ResultScreen
 
+        if not self.screen_stack or not self.is_running:  # closing: nothing to show
+            return
         message.stop()
+        self._hold_keys()  # until the result screen's keys work (n typed at once is kept)
         self.switch_screen(ResultScreen(message.session, message.shown, message.submission))
 
     @on(NextQuestion)
@@ -355,22 +423,30 @@ class QuizApp(App[None]):
         """Moves the round on: the next question in place of this screen, or the end."""
         from quizapp.tui.screens.question import QuestionScreen
 
+        if not self.screen_stack or not self.is_running:  # closing: nothing to show
+            return
         message.stop()
         session = message.session
         if session.advance() is None:
             self._finish(session)
         else:
+            self._hold_keys()
             self.switch_screen(QuestionScreen(session))
 
     @on(TryAgain)
     def _try_again(self, message: TryAgain) -> None:
         from quizapp.tui.screens.question import QuestionScreen
 
+        if not self.screen_stack or not self.is_running:  # closing: nothing to show
+            return
         message.stop()
+        self._hold_keys()
         self.switch_screen(QuestionScreen(message.session))
 
     @on(LeaveRound)
     def _leave_round(self, message: LeaveRound) -> None:
+        if not self.screen_stack or not self.is_running:  # closing: nothing to show
+            return
         message.stop()
         self._finish(message.session)
 
@@ -390,6 +466,7 @@ class QuizApp(App[None]):
         else:
             self.pop_screen()
         self.bank_changed()
+        self.call_after_refresh(self._release_keys)
 
     @on(CheckEnded)
     def _check_ended(self, message: CheckEnded) -> None:
@@ -485,6 +562,7 @@ class QuizApp(App[None]):
             self.notify("The bank has no topics yet.", severity="warning")
             return
         self.push_screen(TopicScreen(topics), self._topic_chosen)
+        self.call_after_refresh(self._release_keys)
 
     def _topic_chosen(self, topic: str | None) -> None:
         if topic:

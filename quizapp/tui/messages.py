@@ -8,8 +8,9 @@ thread.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -122,3 +123,11 @@ class ChooseTopic(Message):
 @dataclass
 class CreateProfile(Message):
     name: str
+
+
+@dataclass
+class QuestionReady(Message):
+    """A question (or result) screen is mounted and focused: keys typed ahead go there.
+    `at` (time.monotonic()) lets the app ignore a screen that was ready before the hold."""
+
+    at: float = field(default_factory=time.monotonic)

@@ -123,3 +123,38 @@ async def test_home_counts_seen_learning_and_mature_per_topic() -> None:
         await started(pilot)
         chart = text_of(app, "#home-mastery")
         assert "0/2 seen · 0 learning · 0 mature" in chart
+
+
+async def test_keys_typed_while_a_round_opens_reach_the_answer_in_order() -> None:
+    from .helpers import type_ahead
+
+    fake = FakeService()
+    app = create_app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        # "l" opens Learn in a worker; the answer and Enter follow with no idle at all.
+        type_ahead(pilot, "l", *"(16, 64)", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ResultScreen))
+        assert [(r.question_id, r.answer) for r in fake.recorded] == [
+            ("shapes.linear-out", "(16, 64)")
+        ]
+        # And on to the next question, typed ahead again: n, then the answer.
+        type_ahead(pilot, "n", *"6.0", "enter")
+        await until(pilot, lambda: len(fake.recorded) == 2)
+        assert fake.recorded[1].answer == "6.0"
+
+
+async def test_code_typed_ahead_into_a_fresh_editor_keeps_order_and_indentation() -> None:
+    from .helpers import type_ahead
+
+    fake = FakeService()
+    app = create_app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        app.practise_question("autograd.write-relu", 7)
+        type_ahead(pilot, "ctrl+a", *"def relu(t):", "enter", *"return t.clamp(min=0)")
+        await until(pilot, lambda: isinstance(app.screen, QuestionScreen))
+        screen = app.screen
+        assert isinstance(screen, QuestionScreen)
+        await until(pilot, lambda: screen.answer_widget.answer_text().endswith("min=0)"))
+        assert screen.answer_widget.answer_text() == "def relu(t):\n    return t.clamp(min=0)"

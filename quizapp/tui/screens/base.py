@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from textual.screen import Screen
 
@@ -18,6 +18,9 @@ class QuizScreen(Screen[R]):
 
     checking: bool = False
     session: Any = None
+    # Keys that open a question here (outside a text box): the app holds the keys typed after
+    # them until the question's answer box has the focus, so fast typing is never lost.
+    ROUND_KEYS: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def quiz(self) -> QuizAppLike:

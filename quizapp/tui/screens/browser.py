@@ -50,6 +50,7 @@ def matches(q: Question, needle: str, status: str = "") -> bool:
 
 
 class BrowserScreen(QuizScreen[None]):
+    ROUND_KEYS: ClassVar[frozenset[str]] = frozenset({"p"})
     AUTO_FOCUS = "#b-filter"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),

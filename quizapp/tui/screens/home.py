@@ -40,6 +40,7 @@ class HomeData(Message):
 
 
 class HomeScreen(QuizScreen[None]):
+    ROUND_KEYS: ClassVar[frozenset[str]] = frozenset({"l", "r", "m", "x"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(key, f"start('{mode.value}')", label) for mode, key, label in ACTIONS),
         Binding("x", "start('mixed')", "Mixed", show=False),

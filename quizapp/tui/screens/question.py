@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -31,11 +31,18 @@ from textual.widgets import Footer, Input, LoadingIndicator, OptionList, Static,
 from quizapp.grading.types import GradeResult, GradeStatus
 from quizapp.practice import Cancelled, PracticeSession, Submission
 from quizapp.tui.lifecycle import unless_closing
-from quizapp.tui.messages import Answered, CheckEnded, LeaveRound, NextQuestion
+from quizapp.tui.messages import (
+    Answered,
+    CheckEnded,
+    LeaveRound,
+    NextQuestion,
+    QuestionReady,
+)
 from quizapp.tui.ports import ShownQuestionLike
 from quizapp.tui.practice import format_seconds
 from quizapp.tui.screens.base import QuizScreen
 from quizapp.tui.widgets.answers import (
+    AnswerKey,
     AnswerWidget,
     ChoiceAnswer,
     CodeAnswer,
@@ -107,6 +114,7 @@ class QuestionScreen(QuizScreen[None]):
         self.item = item
         self.shown: ShownQuestionLike = self.quiz.service.show(item.question_id, item.seed)
         self.hints_shown = 0
+        self._announced = False
         self.checking = False
         self._cancel: threading.Event | None = None
         self.answer_widget: AnswerWidget = make_answer(self.shown)
@@ -173,6 +181,12 @@ class QuestionScreen(QuizScreen[None]):
             self.call_after_refresh(self._tick)
             self.set_interval(1.0, self._tick, name="mock-clock")
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Once the focus is in the answer box, keys typed while the round opened go there."""
+        if not self._announced:
+            self._announced = True
+            self.post_message(QuestionReady())
+
     def _focus_answer(self) -> None:
         if isinstance(self.answer_widget, RecallAnswer):
             self.answer_widget.focus_input()
@@ -234,20 +248,30 @@ class QuestionScreen(QuizScreen[None]):
         widget.focus()
 
     # -- running and submitting ---------------------------------------------------------------
+    @on(AnswerKey)
+    def _answer_key(self, message: AnswerKey) -> None:
+        """ctrl+s / ctrl+r typed in the answer box: acts on the answer as it was then."""
+        message.stop()
+        if message.action == "run":
+            self.action_run(message.answer)
+        else:
+            self.action_submit(message.answer)
+
     @on(Input.Submitted, "#answer")
-    def _line_submitted(self) -> None:
-        self.action_submit()
+    def _line_submitted(self, event: Input.Submitted) -> None:
+        self.action_submit(event.value)
 
     @on(OptionList.OptionSelected, "#answer")
     def _option_chosen(self) -> None:
         self.action_submit()
 
-    def action_run(self) -> None:
+    def action_run(self, answer: str | None = None) -> None:
         if self.checking or self.kind != "code":
             return
         self._set_checking(True, "Running your code and the check… (Esc cancels)")
         self._cancel = threading.Event()
-        self.run_code(self.answer_widget.answer_text(), self._cancel)
+        text = self.answer_widget.answer_text() if answer is None else answer
+        self.run_code(text, self._cancel)
 
     @work(thread=True, exclusive=True, group="check")
     def run_code(self, answer: str, cancel: threading.Event) -> None:
@@ -261,7 +285,7 @@ class QuestionScreen(QuizScreen[None]):
             return
         self.post_message(RunDone(result, cancel))
 
-    def action_submit(self) -> None:
+    def action_submit(self, answer: str | None = None) -> None:
         if self.checking:
             return
         widget = self.answer_widget
@@ -280,7 +304,8 @@ class QuestionScreen(QuizScreen[None]):
             return
         self._set_checking(True)
         self._cancel = threading.Event()
-        self.run_check(widget.answer_text(), ticked, self._cancel)
+        text = widget.answer_text() if answer is None or ticked is not None else answer
+        self.run_check(text, ticked, self._cancel)
 
     @work(thread=True, exclusive=True, group="check")
     def run_check(self, answer: str, ticked: list[int] | None, cancel: threading.Event) -> None:

@@ -26,7 +26,7 @@ from textual.widgets import Footer, LoadingIndicator, Markdown, Static
 
 from quizapp.grading.types import GradeResult, GradeStatus
 from quizapp.practice import PracticeSession, Submission
-from quizapp.tui.messages import LeaveRound, NextQuestion, TryAgain
+from quizapp.tui.messages import LeaveRound, NextQuestion, QuestionReady, TryAgain
 from quizapp.tui.ports import ShownQuestionLike
 from quizapp.tui.screens.base import QuizScreen
 from quizapp.tui.widgets.explanation import ExplanationView, Section, explanation_sections
@@ -124,6 +124,7 @@ def comparison(result: GradeResult, kind: str) -> RenderableType:
 
 
 class ResultScreen(QuizScreen[None]):
+    ROUND_KEYS: ClassVar[frozenset[str]] = frozenset({"n", "t", "enter"})
     # app.tcss styles -narrow; Screen declares this without ClassVar, so mypy refuses one
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -191,6 +192,9 @@ class ResultScreen(QuizScreen[None]):
                 yield ExplanationView("why", id="why-view")
         yield Static(self._next_line(), id="r-next")
         yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.post_message, QuestionReady())
 
     def _next_line(self) -> str:
         nxt = "n: next question" if self.session.has_next else "n: finish"

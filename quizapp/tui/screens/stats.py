@@ -28,6 +28,7 @@ class StatsLoaded(Message):
 
 
 class StatsScreen(QuizScreen[None]):
+    ROUND_KEYS: ClassVar[frozenset[str]] = frozenset({"enter"})
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "Back")]
 
     def compose(self) -> ComposeResult:

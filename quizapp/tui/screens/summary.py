@@ -50,6 +50,7 @@ def _clip(text: str, width: int = 18) -> str:
 
 
 class SummaryScreen(QuizScreen[None]):
+    ROUND_KEYS: ClassVar[frozenset[str]] = frozenset({"enter"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "practise", "Practise it"),
         Binding("w", "why", "Why?"),

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, Markdown, OptionList, SelectionList, TextArea
 from textual.widgets.option_list import Option
 
@@ -24,6 +25,42 @@ PLACEHOLDERS = {
     "choice": "",
     "output": "what it prints",
 }
+
+
+# Keys the question screen acts on, taken by the answer widget in the order they were typed
+# (with the answer as it was at that key): a binding would run only after the keys already
+# queued behind it, so `answer, ctrl+s, more` used to submit `answer more`.
+SCREEN_KEYS = {"ctrl+s": "submit", "ctrl+r": "run"}
+
+
+class AnswerKey(Message):
+    """ctrl+s / ctrl+r pressed in an answer widget, with the answer at that moment."""
+
+    def __init__(self, action: str, answer: str) -> None:
+        super().__init__()
+        self.action = action
+        self.answer = answer
+
+
+async def keys_in_order(widget: Widget, event: events.Key, answer: str) -> bool:
+    """Runs the widget's own binding for this key now, in typing order (True: handled).
+
+    Textual checks a non-priority binding only when the key bubbles up, after every key already
+    queued in the widget: typed fast (tmux, a paste), `ctrl+a` then text selected all *after*
+    the text, and backspace deleted the wrong character. Running them here keeps the order."""
+    action = SCREEN_KEYS.get(event.key)
+    if action is not None:
+        event.stop()
+        event.prevent_default()
+        widget.post_message(AnswerKey(action, answer))
+        return True
+    for binding in widget._bindings.key_to_bindings.get(event.key, ()):
+        if not binding.priority:
+            event.stop()
+            event.prevent_default()
+            await widget.run_action(binding.action)
+            return True
+    return False
 
 
 def python_highlighting() -> str | None:
@@ -38,11 +75,23 @@ def python_highlighting() -> str | None:
 class LineAnswer(Input):
     """Shape and value answers: one line, Enter submits."""
 
+    async def _on_key(self, event: events.Key) -> None:
+        if not await keys_in_order(self, event, self.value):
+            await super()._on_key(event)
+
     def answer_text(self) -> str:
         return self.value
 
 
-class OutputAnswer(TextArea):
+class InOrderTextArea(TextArea):
+    """A TextArea whose keys act in the order they were typed (see keys_in_order)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not await keys_in_order(self, event, self.text):
+            await super()._on_key(event)
+
+
+class OutputAnswer(InOrderTextArea):
     """Output answers: the printed text, which may span lines. ctrl+s submits."""
 
     def answer_text(self) -> str:
@@ -74,6 +123,8 @@ class CodeAnswer(TextArea):
         self.post_message(self.OpenInEditor())
 
     async def _on_key(self, event: events.Key) -> None:
+        if await keys_in_order(self, event, self.text):
+            return
         if event.key == "enter" and not self.read_only:
             event.stop()
             event.prevent_default()
@@ -126,7 +177,7 @@ class RecallAnswer(Vertical):
         self.revealed = False
 
     def compose(self) -> ComposeResult:
-        yield TextArea(id="recall-text", soft_wrap=True)
+        yield InOrderTextArea(id="recall-text", soft_wrap=True)
         with Vertical(id="recall-points", classes="hidden"):
             yield Label("Tick the key points your answer covered (space), then ctrl+s:")
             yield SelectionList[int](
