@@ -287,6 +287,7 @@ class QuestionScreen(QuizScreen[None]):
 
     def action_submit(self, answer: str | None = None) -> None:
         if self.checking:
+            self.notify("A check is running: wait for it, or Esc to cancel it.")
             return
         widget = self.answer_widget
         ticked: list[int] | None = None
