@@ -16,7 +16,6 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
-from textual.widgets import Input, TextArea
 
 from quizapp.practice.modes import PracticeMode
 from quizapp.tui.commands import QuizCommands
@@ -294,11 +293,11 @@ class QuizApp(App[None]):
         # A key that opens a question (home's l, a result's n...) holds the keys after it until
         # the question's answer box has the focus; the screen only posts its message later.
         screen = self.screen
-        opens = (
-            isinstance(screen, QuizScreen)
-            and key.key in screen.ROUND_KEYS
-            and not isinstance(self.focused, Input | TextArea)
-        )
+        opens = isinstance(screen, QuizScreen) and key.key in screen.ROUND_KEYS
+        if opens:  # not when typing the letter into a text box (imported late: start-up)
+            from textual.widgets import Input, TextArea
+
+            opens = not isinstance(self.focused, Input | TextArea)
         await super().on_event(key)
         if opens:
             self._hold_keys()

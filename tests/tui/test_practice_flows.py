@@ -158,3 +158,19 @@ async def test_code_typed_ahead_into_a_fresh_editor_keeps_order_and_indentation(
         assert isinstance(screen, QuestionScreen)
         await until(pilot, lambda: screen.answer_widget.answer_text().endswith("min=0)"))
         assert screen.answer_widget.answer_text() == "def relu(t):\n    return t.clamp(min=0)"
+
+
+def test_a_cut_output_says_so_and_at_what_size() -> None:
+    from quizapp.grading.types import GradeResult
+    from quizapp.tui.screens.result import PRINTED_LINES, printed_text
+
+    long = GradeResult("q", 1, GradeStatus.CORRECT, "x", stdout="line\n" * (PRINTED_LINES + 5))
+    said = printed_text(long).plain
+    assert "cut: 5 more lines" in said and f"{PRINTED_LINES} shown" in said
+    capped = GradeResult(
+        "q", 1, GradeStatus.CORRECT, "x", stdout="x\n", extra={"stdout_truncated": True}
+    )
+    assert "kept only the first 64 KiB" in printed_text(capped).plain
+    assert (
+        "cut" not in printed_text(GradeResult("q", 1, GradeStatus.CORRECT, "x", stdout="a")).plain
+    )

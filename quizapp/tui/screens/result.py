@@ -101,6 +101,27 @@ def verdict_text(result: GradeResult) -> Text:
     return text
 
 
+PRINTED_LINES = 30  # more than this is cut here, and the cut is said
+RUNNER_OUTPUT_CAP = "64 KiB"  # what the runner keeps of a run's output (runner.md)
+
+
+def printed_text(result: GradeResult) -> Text:
+    """What the code printed; a cut (here, or by the runner) says so and at what size."""
+    lines = result.stdout.rstrip().splitlines()
+    text = Text("\n".join(lines[:PRINTED_LINES]), style="dim")
+    if len(lines) > PRINTED_LINES:
+        text.append(
+            f"\n… cut: {len(lines) - PRINTED_LINES} more lines "
+            f"({len(lines)} in all, {PRINTED_LINES} shown)",
+            style="yellow",
+        )
+    if result.extra.get("stdout_truncated"):
+        text.append(
+            f"\n… the runner kept only the first {RUNNER_OUTPUT_CAP} of the output", style="yellow"
+        )
+    return text
+
+
 def comparison(result: GradeResult, kind: str) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
@@ -117,7 +138,7 @@ def comparison(result: GradeResult, kind: str) -> RenderableType:
         if result.feedback and result.status is not GradeStatus.CORRECT:
             table.add_row("Why", Text(result.feedback))
     if result.stdout.strip() and kind != "output":  # for output the truth is what it printed
-        table.add_row("Printed", Text(result.stdout.rstrip(), style="dim"))
+        table.add_row("Printed", printed_text(result))
     if result.torch_version:
         table.add_row("Ran on", Text(f"{result.device}, torch {result.torch_version}", style="dim"))
     return table
