@@ -22,15 +22,17 @@ from sqlalchemy.exc import IntegrityError
 from quizapp.bank.models import Question
 from quizapp.grading.misconceptions import automatic_summary
 from quizapp.grading.types import GradeResult, MisconceptionSource
+from quizapp.practice.modes import QUEUE_MODES, PracticeMode, QuestionStatus
+from quizapp.practice.planner import CardSnapshot, History, Plan, plan_round
+from quizapp.practice.summary import PastRound
 from quizapp.scheduling import (
     DEFAULT_NEW_PER_DAY,
+    LEARN_AHEAD,
     LEECH_LAPSES,
     CardState,
-    CardView,
     QueueItem,
     Rating,
     State,
-    build_queue,
     end_of_day,
     local_day,
     make_scheduler,
@@ -55,7 +57,7 @@ from quizapp.stats import (
 from quizapp.store import repository as repo
 from quizapp.store.engine import Store
 from quizapp.store.errors import StoreError, UnknownUser, UserExists
-from quizapp.store.models import PracticeSession, QuestionSeen, ReviewCard, User
+from quizapp.store.models import Attempt, PracticeSession, QuestionSeen, ReviewCard, User
 from quizapp.store.transfer import ImportSummary, export_user_data, import_user_data
 
 __all__ = [
@@ -67,15 +69,38 @@ __all__ = [
     "UnknownUser",
     "UserExists",
     "UserInfo",
+    "UserSettings",
 ]
 
 log = logging.getLogger(__name__)
 
 SESSION_MODES = ("review", "learn", "drill", "mixed", "mock")
-USER_COLUMNS = (User.id, User.name, User.created_at, User.new_per_day)
+USER_COLUMNS = (
+    User.id,
+    User.name,
+    User.created_at,
+    User.new_per_day,
+    User.focus_topics,
+    User.theme,
+)
+MAX_NEW_PER_DAY = 1000
+RERATE_KEEP = 64
+MAX_THEME = 64
 MAX_NAME = 64
 WEAKEST = 10
 MISCONCEPTIONS = 10  # recurring misconceptions listed in the stats
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    """A profile's practice settings (revision 0005; `new_per_day` since 0002).
+
+    `focus_topics`: topics the planner serves new questions from first (empty: the whole bank in
+    curriculum order). `theme`: the TUI theme's name (None: the app's default)."""
+
+    new_per_day: int = DEFAULT_NEW_PER_DAY
+    focus_topics: tuple[str, ...] = ()
+    theme: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +110,31 @@ class UserInfo:
     new_per_day: int
     attempts: int
     last_active: date | None
+    settings: UserSettings = UserSettings()
+
+
+def _focus_from_column(value: str | None) -> tuple[str, ...]:
+    return tuple(t for t in (value or "").split(",") if t)
+
+
+def _focus_to_column(topics: Sequence[str]) -> str | None:
+    cleaned: list[str] = []
+    for topic in topics:
+        t = topic.strip()
+        if not t:
+            continue
+        if "," in t or any(unicodedata.category(ch).startswith("C") for ch in t):
+            raise ValueError(f"focus topic {t!r} cannot contain commas or control characters")
+        if t not in cleaned:
+            cleaned.append(t)
+    return ",".join(cleaned) or None
+
+
+def _check_new_per_day(per_day: int) -> None:
+    if per_day < 0:
+        raise ValueError("new questions per day cannot be negative")
+    if per_day > MAX_NEW_PER_DAY:
+        raise ValueError(f"new questions per day is at most {MAX_NEW_PER_DAY}")
 
 
 @dataclass(frozen=True)
@@ -158,6 +208,10 @@ class ProgressService:
         self.scheduler = make_scheduler(fuzz=fuzz)
         # id(question) -> (question, hash); the question is kept so its id cannot be reused.
         self._hashes: dict[int, tuple[Question, str]] = {}
+        # attempt id -> (user, question id, the card before it, when): what `rerate` needs to
+        # redo the review with another rating. Only answers given through this service, and
+        # only the last few: a rating is changed before moving on.
+        self._rerateable: dict[int, tuple[str, str, CardState, datetime, int]] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -187,13 +241,20 @@ class ProgressService:
             users = conn.execute(select(*USER_COLUMNS).order_by(User.name)).all()
             return [self._info(conn, u) for u in users]
 
-    def _info(self, conn: Connection, user: Row[int, str, datetime, int]) -> UserInfo:
+    def _info(
+        self, conn: Connection, user: Row[int, str, datetime, int, str | None, str | None]
+    ) -> UserInfo:
         return UserInfo(
             name=user.name,
             created_at=user.created_at,
             new_per_day=user.new_per_day,
             attempts=repo.attempt_count(conn, user.id),
             last_active=repo.last_active_day(conn, user.id),
+            settings=UserSettings(
+                new_per_day=user.new_per_day,
+                focus_topics=_focus_from_column(user.focus_topics),
+                theme=user.theme,
+            ),
         )
 
     def get_user(self, name: str) -> UserInfo:
@@ -205,8 +266,7 @@ class ProgressService:
 
     def add_user(self, name: str, *, new_per_day: int = DEFAULT_NEW_PER_DAY) -> UserInfo:
         name = _clean_name(name)
-        if new_per_day < 0:
-            raise ValueError("new questions per day cannot be negative")
+        _check_new_per_day(new_per_day)
         try:
             with self.store.session() as s:
                 if s.execute(select(User.id).where(User.name == name)).first():
@@ -229,11 +289,47 @@ class ProgressService:
         return self.get_user(new)
 
     def set_new_per_day(self, name: str, per_day: int) -> None:
-        if per_day < 0:
-            raise ValueError("new questions per day cannot be negative")
-        with self.store.session() as s:
-            uid = repo.user_id(s, name)
-            s.execute(update(User).where(User.id == uid).values(new_per_day=per_day))
+        self.update_settings(name, new_per_day=per_day)
+
+    def settings(self, name: str) -> UserSettings:
+        """The profile's practice settings (an unknown profile raises UnknownUser)."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                select(User.new_per_day, User.focus_topics, User.theme).where(User.name == name)
+            ).first()
+            if row is None:
+                raise UnknownUser(name, repo.user_names(conn))
+        return UserSettings(row.new_per_day, _focus_from_column(row.focus_topics), row.theme)
+
+    def update_settings(
+        self,
+        name: str,
+        *,
+        new_per_day: int | None = None,
+        focus_topics: Sequence[str] | None = None,
+        theme: str | None = None,
+        clear_theme: bool = False,
+    ) -> UserSettings:
+        """Changes the settings given (None leaves one as it is; `focus_topics=[]` clears the
+        focus, `clear_theme` the theme) in one transaction; returns the settings after."""
+        values: dict[str, Any] = {}
+        if new_per_day is not None:
+            _check_new_per_day(new_per_day)
+            values["new_per_day"] = new_per_day
+        if focus_topics is not None:
+            values["focus_topics"] = _focus_to_column(focus_topics)
+        if clear_theme:
+            values["theme"] = None
+        elif theme is not None:
+            theme = theme.strip()
+            if not theme or len(theme) > MAX_THEME:
+                raise ValueError(f"a theme name has 1 to {MAX_THEME} characters")
+            values["theme"] = theme
+        if values:
+            with self.store.session() as s:
+                uid = repo.user_id(s, name)
+                s.execute(update(User).where(User.id == uid).values(**values))
+        return self.settings(name)
 
     def remove_user(self, name: str) -> int:
         """Delete a profile and all its progress; returns how many attempts were deleted."""
@@ -399,6 +495,9 @@ class ProgressService:
             )
             if session_id is not None:
                 conn.execute(repo.SESSION_COUNT, {"sid": session_id, "inc": int(result.correct)})
+        if len(self._rerateable) >= RERATE_KEEP:
+            self._rerateable.pop(next(iter(self._rerateable)))
+        self._rerateable[attempt_id] = (user, question.id, before, now, int(latency_s * 1000))
         return AttemptRecord(
             id=attempt_id,
             user=user,
@@ -417,6 +516,146 @@ class ProgressService:
             was_new=was_new,
         )
 
+    def rerate(self, attempt_id: int, rating: int) -> AttemptRecord:
+        """Redoes the review of an answer just recorded with the rating the user chose instead
+        (Anki's four buttons: 1 Again, 2 Hard, 3 Good, 4 Easy): the card is computed again from
+        its state before that answer, and the attempt's rating is corrected. Raises ValueError
+        for an answer this service did not just record."""
+        wanted = Rating(rating)
+        kept = self._rerateable.get(attempt_id)
+        if kept is None:
+            raise ValueError("only the rating of an answer just given can be changed")
+        user, qid, before, at, duration_ms = kept
+        after = review(self.scheduler, before, wanted, at, duration_ms)
+        with self.store.write() as conn:
+            uid = repo.user_id(conn, user, lock=True)
+            row = conn.execute(repo.CARD_ROW, {"uid": uid, "qid": qid}).first()
+            if row is None:
+                raise ValueError("the question's progress was reset meanwhile")
+            attempt = conn.execute(
+                select(Attempt.correct, Attempt.seed, Attempt.status, Attempt.answered_day).where(
+                    Attempt.id == attempt_id, Attempt.user_id == uid
+                )
+            ).first()
+            if attempt is None:
+                raise ValueError("that answer is no longer recorded")
+            leech = after.lapses >= LEECH_LAPSES
+            conn.execute(
+                repo.CARD_UPDATE,
+                {
+                    "key_user_id": uid,
+                    "key_question_id": qid,
+                    "state": after.state,
+                    "step": after.step,
+                    "stability": after.stability,
+                    "difficulty": after.difficulty,
+                    "due": after.due,
+                    "last_review": after.last_review,
+                    "reps": after.reps,
+                    "lapses": after.lapses,
+                    "leech": leech,
+                },
+            )
+            conn.execute(update(Attempt).where(Attempt.id == attempt_id).values(rating=int(wanted)))
+        return AttemptRecord(
+            id=attempt_id,
+            user=user,
+            question_id=qid,
+            seed=attempt.seed,
+            status=attempt.status,
+            correct=attempt.correct,
+            rating=int(wanted),
+            answered_at=at,
+            answered_day=attempt.answered_day,
+            due_at=after.due,
+            state=after.state,
+            reps=after.reps,
+            lapses=after.lapses,
+            leech=leech,
+            was_new=before.reps == 0,
+        )
+
+    def history(self, user: str) -> History:
+        """What the practice planner needs about a profile, in one read."""
+        today = local_day(self._now(), self.tz)
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            settings = conn.execute(
+                select(User.new_per_day, User.focus_topics).where(User.id == uid)
+            ).one()
+            rows = conn.execute(
+                select(
+                    ReviewCard.question_id,
+                    ReviewCard.due,
+                    ReviewCard.stability,
+                    ReviewCard.lapses,
+                    ReviewCard.content_hash,
+                    ReviewCard.last_review,
+                    ReviewCard.first_day,
+                ).where(ReviewCard.user_id == uid)
+            ).all()
+        cards = [
+            CardSnapshot(r[0], r[1], r[2], r[3], r[4], r[5], repo.as_date(r[6]) == today)
+            for r in rows
+        ]
+        return History(
+            cards=cards,
+            new_per_day=settings.new_per_day,
+            new_today=sum(1 for c in cards if c.first_day_is_today),
+            focus_topics=_focus_from_column(settings.focus_topics),
+        )
+
+    def question_statuses(self, user: str) -> dict[str, QuestionStatus]:
+        """Each answered question's status (questions absent from the result are new)."""
+        now = self._now()
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            cards = conn.execute(
+                select(
+                    ReviewCard.question_id, ReviewCard.due, ReviewCard.state, ReviewCard.stability
+                ).where(ReviewCard.user_id == uid)
+            ).all()
+            # The last answer per question: the newest attempt id wins.
+            last_ok: dict[str, bool] = {}
+            for qid, correct in conn.execute(
+                select(Attempt.question_id, Attempt.correct)
+                .where(Attempt.user_id == uid)
+                .order_by(Attempt.id)
+            ):
+                last_ok[qid] = bool(correct)
+        out: dict[str, QuestionStatus] = {}
+        for qid, due, state, stability in cards:
+            if not last_ok.get(qid, True):
+                out[qid] = QuestionStatus.FAILED
+            elif due <= now + LEARN_AHEAD:
+                out[qid] = QuestionStatus.DUE
+            elif state == State.Review and (stability or 0.0) >= MASTERY_STABILITY_DAYS:
+                out[qid] = QuestionStatus.MATURE
+            else:
+                out[qid] = QuestionStatus.LEARNING
+        return out
+
+    def mock_history(self, user: str, *, limit: int = 10) -> list[PastRound]:
+        """The profile's last mock interviews that recorded an answer, oldest first."""
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            rows = conn.execute(
+                select(
+                    PracticeSession.id,
+                    PracticeSession.started_at,
+                    PracticeSession.attempts,
+                    PracticeSession.correct,
+                )
+                .where(
+                    PracticeSession.user_id == uid,
+                    PracticeSession.mode == "mock",
+                    PracticeSession.attempts > 0,
+                )
+                .order_by(PracticeSession.started_at.desc(), PracticeSession.id.desc())
+                .limit(limit)
+            ).all()
+        return [PastRound(r[0], r[1], r[2], r[3]) for r in reversed(rows)]
+
     def next_questions(
         self,
         user: str,
@@ -426,34 +665,40 @@ class ProgressService:
         topic: str | None = None,
         limit: int = 10,
     ) -> list[QueueItem]:
-        """What to practise next: due reviews first, then new questions up to the user's daily
-        limit (mode "mixed"); "review" serves only due ones, "learn" only new ones, "drill" every
-        question in scope, weakest first. `questions` is the bank; `topic` narrows it."""
+        """What to practise next (the planner's round, quizapp.practice.planner): due reviews
+        first, then new questions in curriculum order up to the user's daily limit ("mixed");
+        "review" only due ones, "learn" only new ones, "drill" every question in scope, weakest
+        first, "mock" an interview. `questions` is the bank; `topic` narrows it."""
+        try:
+            practice_mode = PracticeMode(mode)
+        except ValueError:
+            names = ", ".join(m.value for m in QUEUE_MODES)
+            raise ValueError(f"unknown queue mode {mode!r}; use one of {names}") from None
+        plan = self.plan(user, practice_mode, questions=questions, topic=topic, size=limit)
+        return [
+            QueueItem(i.question_id, i.seed, i.reason.value, i.due_at, i.leech, i.changed)
+            for i in plan.items
+        ]
+
+    def plan(
+        self,
+        user: str,
+        mode: PracticeMode,
+        *,
+        questions: Sequence[Question],
+        topic: str | None = None,
+        size: int | None = None,
+    ) -> Plan:
+        """The round the planner builds for `user` now (nothing is recorded)."""
         scope = [q for q in questions if topic is None or q.topic == topic]
-        now = self._now()
-        today = local_day(now, self.tz)
-        with self.store.read() as conn:
-            uid = repo.user_id(conn, user)
-            per_day = conn.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
-            rows = conn.execute(
-                select(
-                    ReviewCard.question_id,
-                    ReviewCard.due,
-                    ReviewCard.stability,
-                    ReviewCard.lapses,
-                    ReviewCard.content_hash,
-                    ReviewCard.first_day,
-                ).where(ReviewCard.user_id == uid)
-            ).all()
-        new_today = sum(1 for r in rows if r.first_day == today)
-        return build_queue(
-            mode=mode,
-            question_ids=[q.id for q in scope],
+        return plan_round(
+            mode,
+            questions=questions,
+            history=self.history(user),
+            now=self._now(),
             hashes={q.id: self._hash(q) for q in scope},
-            cards=[CardView(r[0], r[1], r[2], r[3], r[4]) for r in rows],
-            now=now,
-            new_left_today=per_day - new_today,
-            limit=limit,
+            topic=topic,
+            size=size,
             rng=self.rng,
         )
 

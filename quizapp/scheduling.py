@@ -15,7 +15,6 @@ is a leech (still served, but flagged so the user can rewrite or study it differ
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -160,74 +159,10 @@ def review(
 class QueueItem:
     question_id: str
     seed: int
-    reason: str  # "due" | "new" | "drill"
+    reason: str  # a quizapp.practice.modes.Reason value
     due_at: datetime | None  # None for a question never answered
     leech: bool = False
     changed: bool = False  # the question's text changed since the user last answered it
-
-
-@dataclass(frozen=True)
-class CardView:
-    """What the queue needs to know about one existing card."""
-
-    question_id: str
-    due: datetime
-    stability: float | None
-    lapses: int
-    content_hash: str
-
-
-QUEUE_MODES = ("review", "learn", "mixed", "drill")
-
-
-def build_queue(
-    *,
-    mode: str,
-    question_ids: Sequence[str],
-    hashes: dict[str, str],
-    cards: Iterable[CardView],
-    now: datetime,
-    new_left_today: int,
-    limit: int,
-    rng: random.Random | None = None,
-) -> list[QueueItem]:
-    """Due reviews first (most overdue first; due within LEARN_AHEAD counts), then new
-    questions up to today's allowance.
-
-    - review: due cards only; learn: new questions only; mixed: due, then new;
-    - drill: every question in scope regardless of schedule, weakest (lowest stability, most
-      lapses) first, new ones last.
-    `question_ids` is the scope (the bank, optionally one topic), in bank order.
-    """
-    if mode not in QUEUE_MODES:
-        raise ValueError(f"unknown queue mode {mode!r}; use one of {', '.join(QUEUE_MODES)}")
-    in_scope = set(question_ids)
-    by_id = {c.question_id: c for c in cards if c.question_id in in_scope}
-    items: list[QueueItem] = []
-
-    def item(qid: str, reason: str) -> QueueItem:
-        card = by_id.get(qid)
-        return QueueItem(
-            question_id=qid,
-            seed=draw_seed(rng),
-            reason=reason,
-            due_at=card.due if card else None,
-            leech=bool(card and card.lapses >= LEECH_LAPSES),
-            changed=bool(card and qid in hashes and hashes[qid] != card.content_hash),
-        )
-
-    if mode == "drill":
-        seen = sorted(by_id.values(), key=lambda c: (c.stability or 0.0, -c.lapses, c.due))
-        order = [c.question_id for c in seen] + [q for q in question_ids if q not in by_id]
-        return [item(q, "drill") for q in order[:limit]]
-    if mode in ("review", "mixed"):
-        due = sorted((c for c in by_id.values() if c.due <= now + LEARN_AHEAD), key=lambda c: c.due)
-        items.extend(item(c.question_id, "due") for c in due[:limit])
-    if mode in ("learn", "mixed"):
-        room = min(limit - len(items), max(new_left_today, 0))
-        fresh = [q for q in question_ids if q not in by_id][: max(room, 0)]
-        items.extend(item(q, "new") for q in fresh)
-    return items
 
 
 def end_of_day(day: date, tz: tzinfo | None) -> datetime:

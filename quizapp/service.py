@@ -31,7 +31,15 @@ from quizapp.grading.types import GradeResult
 if TYPE_CHECKING:
     from quizapp.explain import Explanation
     from quizapp.grading.live import LiveGrader
-    from quizapp.progress import AttemptRecord, ProgressService, QueueItem, UserInfo
+    from quizapp.practice import PastRound, Plan, PracticeMode, PracticeSession
+    from quizapp.practice.modes import QuestionStatus
+    from quizapp.progress import (
+        AttemptRecord,
+        ProgressService,
+        QueueItem,
+        UserInfo,
+        UserSettings,
+    )
     from quizapp.runner import Runner
     from quizapp.stats import Stats
 
@@ -127,6 +135,7 @@ class QuizService:
         self.runner = runner
         self.progress = progress
         self._grader: LiveGrader | None = None
+        self._drafts: dict[str, str] = {}  # question id -> what the user last wrote
 
     @classmethod
     def create(cls, settings: Settings, *, runner: Runner | None = None) -> QuizService:
@@ -249,6 +258,22 @@ class QuizService:
         """Removes the profile and its progress; returns how many attempts went with it."""
         return self.progress.remove_user(name)
 
+    def settings(self, user: str) -> UserSettings:
+        return self.progress.settings(user)
+
+    def update_settings(
+        self,
+        user: str,
+        *,
+        new_per_day: int | None = None,
+        focus_topics: Sequence[str] | None = None,
+        theme: str | None = None,
+    ) -> UserSettings:
+        """Saves the settings given (None: unchanged; `focus_topics=[]` clears the focus)."""
+        return self.progress.update_settings(
+            user, new_per_day=new_per_day, focus_topics=focus_topics, theme=theme
+        )
+
     def start_session(self, user: str, mode: str, topic: str | None = None) -> int:
         return self.progress.start_session(user, mode, topic)
 
@@ -278,6 +303,46 @@ class QuizService:
             hints_used=hints_used,
             session_id=session_id,
         )
+
+    # -- practice rounds (quizapp.practice) ----------------------------------------------------
+    def plan(
+        self,
+        user: str,
+        mode: PracticeMode,
+        *,
+        topic: str | None = None,
+        size: int | None = None,
+    ) -> Plan:
+        """The round the app would serve `user` now (planned, nothing recorded)."""
+        return self.progress.plan(
+            user, mode, questions=self._playable(None), topic=topic, size=size
+        )
+
+    def single(self, question_id: str, seed: int | None = None) -> Plan:
+        """A round of one chosen question (browser, stats, a summary)."""
+        from quizapp.practice import single_round
+
+        return single_round(self._bank.get(question_id), self.new_seed() if seed is None else seed)
+
+    def open_session(self, user: str, plan: Plan) -> PracticeSession:
+        """BLOCKING: starts the store's session for `plan`; the session records through here."""
+        from quizapp.practice import PracticeSession
+
+        return PracticeSession.open(self, user, plan, drafts=self._drafts)
+
+    def rerate(self, attempt_id: int, rating: int) -> AttemptRecord:
+        """Overrides the rating of the answer just recorded (1 Again .. 4 Easy)."""
+        return self.progress.rerate(attempt_id, rating)
+
+    def mock_history(self, user: str) -> list[PastRound]:
+        return self.progress.mock_history(user)
+
+    def question_statuses(self, user: str) -> dict[str, QuestionStatus]:
+        """new / failed / due / learning / mature per question of the bank."""
+        from quizapp.practice.modes import QuestionStatus
+
+        known = self.progress.question_statuses(user)
+        return {qid: known.get(qid, QuestionStatus.NEW) for qid in self._bank.questions}
 
     def next_questions(
         self, user: str, *, mode: str = "mixed", topic: str | None = None, limit: int = 10

@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": ("quizapp.cli.progress_cmds", "export_cmd"),
     "import": ("quizapp.cli.progress_cmds", "import_cmd"),
     "reset": ("quizapp.cli.progress_cmds", "reset_cmd"),
+    "queue": ("quizapp.cli.practice_cmds", "queue_cmd"),
 }
 
 SHORT_HELP: dict[str, str] = {
@@ -32,11 +33,12 @@ SHORT_HELP: dict[str, str] = {
     "check": "Grade one answer to one question.",
     "show": "Print a question as a user sees it.",
     "list": "List the bank's questions, with filters and a coverage summary.",
-    "users": "List, add, rename or remove profiles.",
+    "users": "List, add, rename or remove profiles; set a profile's settings.",
     "stats": "Progress statistics for a profile.",
     "export": "Export a profile's progress as JSON.",
     "import": "Import progress exported with `quizapp export`.",
     "reset": "Forget progress on a question or topic.",
+    "queue": "Print the round the app would serve now (records nothing).",
 }
 
 

@@ -364,7 +364,7 @@ class LiveGrader:
             status,
             feedback=feedback,
             score=1.0 if status is GradeStatus.CORRECT else 0.0,
-            extra={"run_status": result.status.value},
+            extra={"run_status": result.status.value, "stdout_truncated": result.stdout_truncated},
             **facts,
         )
 

@@ -8,41 +8,49 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
 
+from quizapp.practice.modes import PracticeMode
 from quizapp.tui.commands import QuizCommands
 from quizapp.tui.messages import (
+    Answered,
     BankReloaded,
     Booted,
     BootFailed,
+    CheckEnded,
+    ChooseTopic,
+    CreateProfile,
+    LeaveRound,
+    NextQuestion,
+    PractiseQuestion,
+    QuestionReady,
     RoundEmpty,
     RoundReady,
     ServiceError,
+    SettingsSaved,
+    StartRound,
+    TryAgain,
 )
 from quizapp.tui.ports import Service, UserLike
-from quizapp.tui.practice import (
-    MOCK_QUESTIONS,
-    MOCK_SECONDS_PER_QUESTION,
-    MODES,
-    Item,
-    Round,
-    spread_topics,
-)
+from quizapp.tui.screens.base import QuizScreen
 
 if TYPE_CHECKING:
+    from quizapp.practice import Plan, PracticeSession
     from quizapp.tui.screens.scratchpad import ScratchpadScreen
 
 ServiceSource = Service | Callable[[], Service]
 RUNNER_POLL_S = 0.25
 QUIT_GRACE_S = 5.0  # how long quitting waits for a running check to be saved
-# The store knows four kinds of session; a mixed round is a review, one question a drill.
-SESSION_MODE = {"single": "drill"}  # a single question from the browser is a drill
 SCRATCHPAD = "scratchpad"
+MIN_WIDTH, MIN_HEIGHT = 60, 20  # below this the app asks for a larger window
+HOLD_KEYS_S = 5.0  # at most this long: keys typed while a question opens wait for it
 
 
 class QuizApp(App[None]):
@@ -69,9 +77,15 @@ class QuizApp(App[None]):
         self.runner_label = "starting"
         self.bank_version = 0
         self._watch_stop = threading.Event()
-        self._open_sessions: set[int] = set()
+        self._open_sessions: list[PracticeSession] = []
         self._quitting = False
         self._scratchpad: ScratchpadScreen | None = None
+        # Keys typed while a round opens (in a worker) are held, then given to the question's
+        # answer box in order: sent with no idle (tmux, a paste), they used to land on the
+        # screen being left, or before the editor had focus.
+        self._held_keys: list[events.Key] | None = None
+        self._held_since = 0.0
+        self._hold_timer: Timer | None = None
 
     # -- the service ------------------------------------------------------------------------
     @property
@@ -89,6 +103,7 @@ class QuizApp(App[None]):
 
         self.push_screen(HomeScreen())
         self._update_subtitle()
+        self._check_size()
         # Paint first: the boot worker's imports (pydantic, SQLAlchemy) would hold the GIL.
         self.call_after_refresh(self.boot)
 
@@ -164,6 +179,12 @@ class QuizApp(App[None]):
         if name:
             self.set_user(name)
 
+    @on(CreateProfile)
+    def _create_profile(self, message: CreateProfile) -> None:
+        message.stop()
+        if self.ready:
+            self.create_profile(message.name)
+
     @work(thread=True, group="profile")
     def create_profile(self, name: str) -> None:
         try:
@@ -177,6 +198,38 @@ class QuizApp(App[None]):
         self.user = name
         self._update_subtitle()
         self.bank_changed()
+        self.load_settings(name)
+
+    @work(thread=True, exclusive=True, group="settings")
+    def load_settings(self, name: str) -> None:
+        try:
+            settings = self.service.settings(name)
+        except Exception as exc:
+            self.post_message(ServiceError("read the settings", _say(exc)))
+            return
+        self.post_message(SettingsSaved(settings))
+
+    @on(SettingsSaved)
+    def _settings_saved(self, message: SettingsSaved) -> None:
+        """A profile's theme follows it (kept per profile, revision 0005)."""
+        theme = message.settings.theme
+        if theme and theme != self.theme:
+            if theme in self.available_themes:
+                self.theme = theme
+            else:
+                self.notify(f"Unknown theme {theme!r}; using {self.theme}.", severity="warning")
+        self.bank_changed()
+
+    def watch_theme(self, theme: str) -> None:
+        """The theme chosen in the palette is kept in the profile."""
+        if self._service is not None and self.user is not None:
+            self.save_theme(self.user, theme)
+
+    @work(thread=True, exclusive=True, group="theme")
+    def save_theme(self, user: str, theme: str) -> None:
+        with contextlib.suppress(Exception):
+            if self.service.settings(user).theme != theme:
+                self.service.update_settings(user, theme=theme)
 
     def action_switch_user(self) -> None:
         if self._service is None:
@@ -196,11 +249,12 @@ class QuizApp(App[None]):
     # -- the bank ---------------------------------------------------------------------------
     def bank_changed(self) -> None:
         """Tells the screens that show bank or progress data to reload it."""
+        from quizapp.tui.screens.base import QuizScreen
+
         self.bank_version += 1
         for screen in self.screen_stack:
-            refresh = getattr(screen, "reload_data", None)
-            if callable(refresh):
-                refresh()
+            if isinstance(screen, QuizScreen):
+                screen.reload_data()
 
     @work(thread=True, exclusive=True, group="watch")
     def watch_bank_files(self) -> None:
@@ -229,101 +283,202 @@ class QuizApp(App[None]):
         self.bank_changed()
 
     @on(ServiceError)
-    def _service_error(self, message: ServiceError) -> None:
+    async def _service_error(self, message: ServiceError) -> None:
+        await self._release_keys()
         self.notify(f"Could not {message.action}: {message.reason}", severity="error", timeout=8)
 
-    # -- practice rounds --------------------------------------------------------------------
-    def start_round(self, mode: str, topic: str | None = None, *, size: int | None = None) -> None:
-        """`size`: how many questions a mock interview asks (default MOCK_QUESTIONS)."""
-        if self._service is None or self.user is None:
-            self.notify("Choose a profile first.", severity="warning")
-            return
-        self._build_round(self.user, mode, topic, size=size)
+    # -- keys typed ahead ---------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+        elif self._held_keys is not None:
+            self._held_keys.append(event)
+        else:
+            await self._dispatch_key(event)
 
-    def practise_question(self, question_id: str, seed: int) -> None:
+    async def _dispatch_key(self, key: events.Key) -> None:
+        # A key that opens a question (home's l, a result's n...) holds the keys after it until
+        # the question's answer box has the focus; the screen only posts its message later.
+        screen = self.screen
+        opens = isinstance(screen, QuizScreen) and key.key in screen.ROUND_KEYS
+        if opens:  # not when typing the letter into a text box (imported late: start-up)
+            from textual.widgets import Input, TextArea
+
+            opens = not isinstance(self.focused, Input | TextArea)
+        await super().on_event(key)
+        if opens:
+            self._hold_keys()
+
+    def _hold_keys(self) -> None:
+        if self._held_keys is None:
+            self._held_keys = []
+            self._held_since = time.monotonic()
+            if self._hold_timer is not None:
+                self._hold_timer.stop()
+            self._hold_timer = self.set_timer(HOLD_KEYS_S, self._release_keys, name="hold-keys")
+
+    async def _release_keys(self) -> None:
+        held, self._held_keys = self._held_keys or [], None
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        for i, key in enumerate(held):
+            if self._held_keys is not None:  # a replayed key opened a question: wait again
+                self._held_keys[:0] = held[i:]
+                return
+            await self._dispatch_key(key)
+
+    @on(QuestionReady)
+    async def _question_ready(self, message: QuestionReady) -> None:
+        message.stop()
+        if message.at >= self._held_since:  # not a screen that was ready before the hold
+            await self._release_keys()
+
+    # -- practice rounds --------------------------------------------------------------------
+    # The planner plans and a PracticeSession owns the round (quizapp.practice); screens show
+    # it and post what the user did; the app only opens, moves on, finishes and navigates.
+    def start_round(
+        self, mode: PracticeMode | str, topic: str | None = None, *, size: int | None = None
+    ) -> None:
+        """`size`: how many questions (a mock: 5, 10 or 15)."""
         if self._service is None or self.user is None:
             self.notify("Choose a profile first.", severity="warning")
             return
-        self._build_round(self.user, "single", None, [Item(question_id, seed, "chosen")])
+        self._hold_keys()
+        self._open_round(self.user, PracticeMode(mode), topic, size, None)
+
+    def practise_question(self, question_id: str, seed: int | None = None) -> None:
+        if self._service is None or self.user is None:
+            self.notify("Choose a profile first.", severity="warning")
+            return
+        self._hold_keys()
+        self._open_round(self.user, PracticeMode.SINGLE, None, None, (question_id, seed))
+
+    @on(StartRound)
+    def _start_round(self, message: StartRound) -> None:
+        message.stop()
+        if message.mode is PracticeMode.DRILL and message.topic is None:
+            self.choose_topic()
+        else:
+            self.start_round(message.mode, message.topic, size=message.size)
+
+    @on(PractiseQuestion)
+    def _practise_question(self, message: PractiseQuestion) -> None:
+        message.stop()
+        self.practise_question(message.question_id, message.seed)
+
+    @on(ChooseTopic)
+    def _choose_topic(self, message: ChooseTopic) -> None:
+        message.stop()
+        self.choose_topic()
 
     @work(thread=True, exclusive=True, group="round")
-    def _build_round(
+    def _open_round(
         self,
         user: str,
-        mode: str,
+        mode: PracticeMode,
         topic: str | None,
-        items: list[Item] | None = None,
-        *,
-        size: int | None = None,
+        size: int | None,
+        chosen: tuple[str, int | None] | None,
     ) -> None:
         svc = self.service
-        mock_size = size or MOCK_QUESTIONS
         try:
-            if items is None:
-                queue_mode = "mixed" if mode == "mock" else mode
-                limit = mock_size * 8 if mode == "mock" else 10
-                queue = svc.next_questions(user, mode=queue_mode, topic=topic, limit=limit)
-                items = [Item(q.question_id, q.seed, q.reason) for q in queue]
-                if mode == "mock":
-                    questions = svc.bank.questions
-                    items = spread_topics(items, lambda q: questions[q].topic, mock_size)
-            if not items:
-                self.post_message(RoundEmpty(mode, topic))
+            plan: Plan = (
+                svc.single(*chosen) if chosen else svc.plan(user, mode, topic=topic, size=size)
+            )
+            if not plan.items:
+                self.post_message(RoundEmpty(mode, plan.empty_reason))
                 return
-            session_id = svc.start_session(user, SESSION_MODE.get(mode, mode), topic)
+            session = svc.open_session(user, plan)
         except Exception as exc:
             self.post_message(ServiceError("start practising", _say(exc)))
             return
-        limit_s = len(items) * MOCK_SECONDS_PER_QUESTION if mode == "mock" else None
-        rnd = Round(user, mode, items, topic=topic, session_id=session_id, time_limit_s=limit_s)
-        self.post_message(RoundReady(rnd))
+        self.post_message(RoundReady(session))
 
     @on(RoundReady)
     def _round_ready(self, message: RoundReady) -> None:
         from quizapp.tui.screens.question import QuestionScreen
 
-        rnd = message.round
-        if rnd.session_id is not None:
-            self._open_sessions.add(rnd.session_id)
-        self.push_screen(QuestionScreen(rnd))
+        if not self.screen_stack or not self.is_running:  # closing: nothing to show
+            return
+        session = message.session
+        self._open_sessions.append(session)
+        if session.plan.limit_note:
+            self.notify(session.plan.limit_note, title="Daily limit", timeout=10)
+        self.push_screen(QuestionScreen(session))
 
     @on(RoundEmpty)
-    def _round_empty(self, message: RoundEmpty) -> None:
-        what = {
-            "review": "Nothing is due for review. Try learning new questions (l).",
-            "learn": "No new questions left. Review (r) or drill a topic (d).",
-        }.get(message.mode, "No questions to practise here.")
-        self.notify(what, title=MODES.get(message.mode, message.mode))
+    async def _round_empty(self, message: RoundEmpty) -> None:
+        await self._release_keys()
+        self.notify(
+            message.reason or "No questions to practise here.", title=message.mode.label, timeout=10
+        )
 
-    def next_question(self, rnd: Round) -> None:
+    @on(Answered)
+    def _answered(self, message: Answered) -> None:
+        from quizapp.tui.screens.result import ResultScreen
+
+        if not self.screen_stack or not self.is_running:  # closing: nothing to show
+            return
+        message.stop()
+        self._hold_keys()  # until the result screen's keys work (n typed at once is kept)
+        self.switch_screen(ResultScreen(message.session, message.shown, message.submission))
+
+    @on(NextQuestion)
+    def _next_question(self, message: NextQuestion) -> None:
         """Moves the round on: the next question in place of this screen, or the end."""
         from quizapp.tui.screens.question import QuestionScreen
 
-        if rnd.advance() is None:
-            self.finish_round(rnd)
+        if not self.screen_stack or not self.is_running:  # closing: nothing to show
+            return
+        message.stop()
+        session = message.session
+        if session.advance() is None:
+            self._finish(session)
         else:
-            self.switch_screen(QuestionScreen(rnd))
+            self._hold_keys()
+            self.switch_screen(QuestionScreen(session))
 
-    def finish_round(self, rnd: Round, *, summary: bool | None = None) -> None:
+    @on(TryAgain)
+    def _try_again(self, message: TryAgain) -> None:
+        from quizapp.tui.screens.question import QuestionScreen
+
+        if not self.screen_stack or not self.is_running:  # closing: nothing to show
+            return
+        message.stop()
+        self._hold_keys()
+        self.switch_screen(QuestionScreen(message.session))
+
+    @on(LeaveRound)
+    def _leave_round(self, message: LeaveRound) -> None:
+        if not self.screen_stack or not self.is_running:  # closing: nothing to show
+            return
+        message.stop()
+        self._finish(message.session)
+
+    def _finish(self, session: PracticeSession) -> None:
+        """Ends the round; a mock always ends on its summary, even with nothing answered."""
         from quizapp.tui.screens.summary import SummaryScreen
 
-        self._end_session(rnd)
-        show = rnd.is_mock if summary is None else summary
-        if show and rnd.outcomes:
-            self.switch_screen(SummaryScreen(rnd.summary()))
+        summary = None
+        if session in self._open_sessions:
+            self._open_sessions.remove(session)
+        try:
+            summary = session.finish()
+        except Exception as exc:
+            self.notify(f"Could not close the session: {_say(exc)}", severity="warning")
+        if session.is_mock and summary is not None:
+            self.switch_screen(SummaryScreen(summary))
         else:
             self.pop_screen()
         self.bank_changed()
+        self.call_after_refresh(self._release_keys)
 
-    def _end_session(self, rnd: Round) -> None:
-        sid = rnd.session_id
-        if sid is None or sid not in self._open_sessions:
-            return
-        self._open_sessions.discard(sid)
-        try:
-            self.service.end_session(sid)
-        except Exception as exc:
-            self.notify(f"Could not close the session: {_say(exc)}", severity="warning")
+    @on(CheckEnded)
+    def _check_ended(self, message: CheckEnded) -> None:
+        message.stop()
+        if self._quitting:
+            self.quit_now()
 
     # -- screens ----------------------------------------------------------------------------
     def action_help(self) -> None:
@@ -364,19 +519,44 @@ class QuizApp(App[None]):
         self.push_screen(SCRATCHPAD)
 
     def action_home(self) -> None:
+        from quizapp.tui.screens.base import QuizScreen
+
         while len(self.screen_stack) > 2:
             leaving = self.screen
-            rnd = getattr(leaving, "round", None)
-            if isinstance(rnd, Round):
-                self._end_session(rnd)
+            if isinstance(leaving, QuizScreen) and leaving.session is not None:
+                self._close_session(leaving.session)
             self.pop_screen()
         self.bank_changed()
 
-    def action_practise(self, mode: str) -> None:
-        if mode == "drill":
-            self.choose_topic()
-        else:
-            self.start_round(mode)
+    def _close_session(self, session: PracticeSession) -> None:
+        if session in self._open_sessions:
+            self._open_sessions.remove(session)
+        with contextlib.suppress(Exception):
+            session.close_quietly()
+
+    def action_settings(self) -> None:
+        from quizapp.tui.screens.settings import SettingsScreen
+
+        if self._service is None or self.user is None:
+            self.notify("Choose a profile first.", severity="warning")
+            return
+        self.push_screen(SettingsScreen(self.user))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int | None = None, height: int | None = None) -> None:
+        """Below MIN_WIDTH x MIN_HEIGHT the widgets would be garbled: say so instead."""
+        from quizapp.tui.screens.too_small import TooSmallScreen
+
+        if width is None or height is None:
+            width, height = self.size
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen(MIN_WIDTH, MIN_HEIGHT))
+        elif not small and showing:
+            self.pop_screen()
 
     def choose_topic(self) -> None:
         from quizapp.tui.screens.profile import TopicScreen
@@ -388,6 +568,7 @@ class QuizApp(App[None]):
             self.notify("The bank has no topics yet.", severity="warning")
             return
         self.push_screen(TopicScreen(topics), self._topic_chosen)
+        self.call_after_refresh(self._release_keys)
 
     def _topic_chosen(self, topic: str | None) -> None:
         if topic:
@@ -396,7 +577,10 @@ class QuizApp(App[None]):
     # -- shutting down ----------------------------------------------------------------------
     async def action_quit(self) -> None:
         """Quits; an answer being checked is saved first (a check takes milliseconds)."""
-        if self._quitting or not any(getattr(s, "checking", False) for s in self.screen_stack):
+        from quizapp.tui.screens.base import QuizScreen
+
+        checking = any(isinstance(s, QuizScreen) and s.checking for s in self.screen_stack)
+        if self._quitting or not checking:
             self.quit_now()
             return
         self._quitting = True
@@ -407,11 +591,6 @@ class QuizApp(App[None]):
     def quitting(self) -> bool:
         return self._quitting
 
-    def check_finished(self) -> None:
-        """Called by the question screen when a check ends (saved, failed or cancelled)."""
-        if self._quitting:
-            self.quit_now()
-
     def quit_now(self) -> None:
         self.shutdown()
         self.exit()
@@ -421,16 +600,15 @@ class QuizApp(App[None]):
         self._watch_stop.set()
         if self._scratchpad is not None:
             self._scratchpad.cancel_run()
+        from quizapp.tui.screens.base import QuizScreen
+
         for screen in self.screen_stack:
-            cancel = getattr(screen, "cancel_check", None)
-            if callable(cancel):
-                cancel()
+            if isinstance(screen, QuizScreen):
+                screen.cancel_check()
         if self._service is None:
             return
-        for sid in list(self._open_sessions):
-            with contextlib.suppress(Exception):
-                self._service.end_session(sid)
-        self._open_sessions.clear()
+        for session in list(self._open_sessions):
+            self._close_session(session)
 
     def on_unmount(self) -> None:
         self.shutdown()

@@ -4,19 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import Any, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from quizapp.tui.practice import MOCK_QUESTIONS, MOCK_SECONDS_PER_QUESTION
+from quizapp.practice.modes import DEFAULT_MOCK_SIZE, MOCK_SIZES
+from quizapp.tui.ports import Service
 
-if TYPE_CHECKING:
-    from quizapp.tui.app import QuizApp
+
+class _Commandable(Protocol):
+    """What the palette calls on the app (typed here: the app module imports this one)."""
+
+    @property
+    def ready(self) -> bool: ...
+    @property
+    def service(self) -> Service: ...
+
+    def action_home(self) -> None: ...
+    def start_round(
+        self, mode: Any, topic: str | None = None, *, size: int | None = None
+    ) -> None: ...
+    def practise_question(self, question_id: str, seed: int | None = None) -> None: ...
+    def choose_topic(self) -> None: ...
+    def action_stats(self) -> None: ...
+    def action_browse(self) -> None: ...
+    def action_scratchpad(self) -> None: ...
+    def action_switch_user(self) -> None: ...
+    def action_help(self) -> None: ...
+    def action_settings(self) -> None: ...
 
 
 class QuizCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        app = cast("QuizApp", self.app)
+        app = cast(_Commandable, self.app)
         cmds: list[tuple[str, str, Callable[[], object]]] = [
             ("Home", "Back to the home screen", app.action_home),
             (
@@ -33,16 +53,23 @@ class QuizCommands(Provider):
             ("Mixed practice", "Due and new questions, mixed", partial(app.start_round, "mixed")),
             (
                 "Mock interview",
-                f"{MOCK_QUESTIONS} questions, timed, no hints, a summary at the end",
+                f"{DEFAULT_MOCK_SIZE} mixed questions, 2 minutes each (code 5), no hints, "
+                "a summary at the end",
                 partial(app.start_round, "mock"),
             ),
             *(
                 (
                     f"Mock interview: {n} questions",
-                    f"{n} questions in {n * MOCK_SECONDS_PER_QUESTION // 60} minutes, no hints",
+                    f"{n} mixed questions, at least one code, 2 minutes each (code 5)",
                     partial(app.start_round, "mock", size=n),
                 )
-                for n in (10, 15)
+                for n in MOCK_SIZES
+                if n != DEFAULT_MOCK_SIZE
+            ),
+            (
+                "Settings",
+                "New questions per day, focus topics, theme (kept per profile)",
+                app.action_settings,
             ),
             ("Statistics", "Accuracy, activity, forecast, weakest questions", app.action_stats),
             ("Browse the bank", "Every question by topic and kind", app.action_browse),

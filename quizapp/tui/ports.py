@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # pydantic models cost ~0.2 s to import: not before the first
     from quizapp.bank.models import Question
     from quizapp.explain import Explanation
     from quizapp.grading.types import GradeResult
+    from quizapp.practice import PastRound, Plan, PracticeMode, PracticeSession
+    from quizapp.practice.modes import QuestionStatus
 
 
 class RunnerStatusLike(Protocol):
@@ -127,14 +129,59 @@ class Service(Protocol):
     ) -> Sequence[QueueItemLike]: ...
     def stats(self, user: str) -> Any: ...
     def close(self) -> None: ...
+    # practice (quizapp.practice): the planner plans, a session owns the round
+    def question(self, question_id: str) -> Question: ...
+    def plan(
+        self, user: str, mode: PracticeMode, *, topic: str | None = None, size: int | None = None
+    ) -> Plan: ...
+    def single(self, question_id: str, seed: int | None = None) -> Plan: ...
+    def open_session(self, user: str, plan: Plan) -> PracticeSession: ...
+    def rerate(self, attempt_id: int, rating: int) -> Any: ...
+    def mock_history(self, user: str) -> Sequence[PastRound]: ...
+    def question_statuses(self, user: str) -> Mapping[str, QuestionStatus]: ...
+    def settings(self, user: str) -> SettingsLike: ...
+    def update_settings(
+        self,
+        user: str,
+        *,
+        new_per_day: int | None = None,
+        focus_topics: Sequence[str] | None = None,
+        theme: str | None = None,
+    ) -> SettingsLike: ...
+
+
+class SettingsLike(Protocol):
+    @property
+    def new_per_day(self) -> int: ...
+    @property
+    def focus_topics(self) -> tuple[str, ...]: ...
+    @property
+    def theme(self) -> str | None: ...
+
+
+class QuizAppLike(Protocol):
+    """What screens read of the app (attributes down). Screens never call the app to drive a
+    round: they post messages (quizapp.tui.messages) and the app navigates. Typed here so the
+    screens need not import quizapp.tui.app (an import-linter contract keeps it so)."""
+
+    @property
+    def service(self) -> Service: ...
+    @property
+    def ready(self) -> bool: ...
+    @property
+    def user(self) -> str | None: ...
+    @property
+    def quitting(self) -> bool: ...
 
 
 __all__ = [
     "BankLike",
     "ProblemLike",
     "QueueItemLike",
+    "QuizAppLike",
     "RunnerStatusLike",
     "Service",
+    "SettingsLike",
     "ShownQuestionLike",
     "UserLike",
 ]

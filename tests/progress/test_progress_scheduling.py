@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from progress_helpers import make_question, result
@@ -13,10 +13,8 @@ from quizapp.scheduling import (
     LEECH_LAPSES,
     QUICK_SECONDS,
     CardState,
-    CardView,
     Rating,
     State,
-    build_queue,
     draw_seed,
     make_scheduler,
     rating_for,
@@ -100,56 +98,6 @@ def test_cards_survive_datetimes_in_utc_only() -> None:
     scheduler = make_scheduler()
     card = review(scheduler, CardState.new(1, NOW), Rating.Good, NOW, 1500)
     assert card.due.tzinfo is UTC and card.last_review == NOW
-
-
-def _cards(*specs: tuple[str, timedelta, float, int]) -> list[CardView]:
-    return [CardView(qid, NOW + delta, stab, lapses, "h") for qid, delta, stab, lapses in specs]
-
-
-def test_queue_serves_due_first_most_overdue_first_then_new_up_to_the_limit() -> None:
-    ids = [f"q{i}" for i in range(10)]
-    cards = _cards(
-        ("q1", timedelta(days=-1), 2.0, 0),
-        ("q2", timedelta(days=-3), 2.0, 0),
-        ("q3", timedelta(days=2), 9.0, 0),  # not due
-    )
-    queue = build_queue(
-        mode="mixed",
-        question_ids=ids,
-        hashes={},
-        cards=cards,
-        now=NOW,
-        new_left_today=3,
-        limit=10,
-        rng=random.Random(1),
-    )
-    assert [(i.question_id, i.reason) for i in queue] == [
-        ("q2", "due"),
-        ("q1", "due"),
-        ("q0", "new"),
-        ("q4", "new"),
-        ("q5", "new"),
-    ]
-    assert queue[0].due_at == NOW - timedelta(days=3) and queue[2].due_at is None
-    assert len({i.seed for i in queue}) == len(queue)
-
-
-def test_queue_modes_and_limits() -> None:
-    ids = ["a", "b", "c", "d"]
-    cards = _cards(("a", timedelta(hours=-1), 1.0, 9), ("b", timedelta(days=5), 30.0, 0))
-    kw = {"question_ids": ids, "hashes": {"a": "changed"}, "cards": cards, "now": NOW}
-    review_q = build_queue(mode="review", new_left_today=5, limit=10, **kw)  # type: ignore[arg-type]
-    assert [i.question_id for i in review_q] == ["a"]
-    assert review_q[0].leech and review_q[0].changed
-    learn = build_queue(mode="learn", new_left_today=5, limit=10, **kw)  # type: ignore[arg-type]
-    assert [i.question_id for i in learn] == ["c", "d"]
-    assert build_queue(mode="learn", new_left_today=0, limit=10, **kw) == []  # type: ignore[arg-type]
-    assert len(build_queue(mode="mixed", new_left_today=5, limit=2, **kw)) == 2  # type: ignore[arg-type]
-    drill = build_queue(mode="drill", new_left_today=0, limit=10, **kw)  # type: ignore[arg-type]
-    assert [i.question_id for i in drill] == ["a", "b", "c", "d"]
-    assert {i.reason for i in drill} == {"drill"}
-    with pytest.raises(ValueError, match="unknown queue mode"):
-        build_queue(mode="cram", new_left_today=0, limit=1, **kw)  # type: ignore[arg-type]
 
 
 def test_seeds_are_drawn_fresh() -> None:

@@ -195,18 +195,19 @@ def test_leech_flag_after_many_lapses(service: ProgressService, clock) -> None: 
 def test_queue_respects_the_daily_new_limit(service: ProgressService, clock) -> None:  # type: ignore[no-untyped-def]
     service.add_user("ann", new_per_day=2)
     first = service.next_questions("ann", questions=BANK, mode="mixed")
+    # New questions come in curriculum order: topics interleave (quizapp.practice.curriculum).
     assert [(i.question_id, i.reason) for i in first] == [
         ("shapes.q0", "new"),
-        ("shapes.q1", "new"),
+        ("autograd.q0", "new"),
     ]
     for item in first:
         record(service, next(q for q in BANK if q.id == item.question_id))
     assert service.next_questions("ann", questions=BANK, mode="learn") == []
     clock.advance(days=1)
     tomorrow = service.next_questions("ann", questions=BANK, mode="learn")
-    assert [i.question_id for i in tomorrow] == ["shapes.q2", "shapes.q3"]
+    assert [i.question_id for i in tomorrow] == ["shapes.q1", "autograd.q1"]
     in_topic = service.next_questions("ann", questions=BANK, mode="learn", topic="autograd")
-    assert [i.question_id for i in in_topic] == ["autograd.q0", "autograd.q1"]
+    assert [i.question_id for i in in_topic] == ["autograd.q1", "autograd.q2"]
 
 
 def test_a_wrong_answer_comes_back_soon(service: ProgressService, clock) -> None:  # type: ignore[no-untyped-def]
@@ -505,3 +506,35 @@ def test_misconceptions_survive_export_and_import(
     assert third.stats("ann").misconceptions == []
     other.close()
     third.close()
+
+
+def test_settings_are_kept_per_profile(service: ProgressService) -> None:
+    service.add_user("ann")
+    service.add_user("bob")
+    assert service.settings("ann").new_per_day == 20
+    assert service.settings("ann").focus_topics == () and service.settings("ann").theme is None
+    after = service.update_settings(
+        "ann", new_per_day=7, focus_topics=["shapes", " modes ", "shapes", ""], theme="nord"
+    )
+    assert after.new_per_day == 7
+    assert after.focus_topics == ("shapes", "modes")  # cleaned, duplicates dropped, order kept
+    assert after.theme == "nord"
+    assert service.settings("bob") == service.settings("bob").__class__()  # untouched
+    # None leaves a setting as it is; [] clears the focus; clear_theme the theme.
+    assert service.update_settings("ann", new_per_day=3).focus_topics == ("shapes", "modes")
+    cleared = service.update_settings("ann", focus_topics=[], clear_theme=True)
+    assert cleared.focus_topics == () and cleared.theme is None and cleared.new_per_day == 3
+    assert service.get_user("ann").settings == cleared
+
+
+def test_settings_refuse_what_the_store_cannot_keep(service: ProgressService) -> None:
+    service.add_user("ann")
+    with pytest.raises(ValueError, match="negative"):
+        service.update_settings("ann", new_per_day=-1)
+    with pytest.raises(ValueError, match="commas"):
+        service.update_settings("ann", focus_topics=["a,b"])
+    with pytest.raises(ValueError, match="theme"):
+        service.update_settings("ann", theme="x" * 65)
+    with pytest.raises(UnknownUser):
+        service.update_settings("nobody", new_per_day=3)
+    assert service.settings("ann").new_per_day == 20  # nothing half-written

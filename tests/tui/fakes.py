@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,17 @@ class Recorded:
     answer: str
     hints_used: int
     session_id: int | None
+    id: int = 0
+    rating: int = 3
+    due_at: datetime | None = None
+    answered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    new_per_day: int = 20
+    focus_topics: tuple[str, ...] = ()
+    theme: str | None = None
 
 
 def _q(**kw: Any) -> Question:
@@ -232,6 +244,10 @@ class FakeService:
         self.scratching = threading.Event()  # set while a scratch() call is in progress
         self.scratched: list[str] = []  # every snippet run
         self.scratch_cancelled = 0
+        self.user_settings: dict[str, Settings] = {}
+        self.rerated: list[tuple[int, int]] = []
+        self.drafts: dict[str, str] = {}
+        self.now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
     # -- bank
     @property
@@ -429,9 +445,113 @@ class FakeService:
     ) -> Recorded | None:
         if not result.counts:
             return None
-        rec = Recorded(user, question_id, result.status, answer, hints_used, session_id)
+        rating = 3 if result.correct else 1
+        due = self.now + (timedelta(days=3) if result.correct else timedelta(minutes=10))
+        rec = Recorded(
+            user,
+            question_id,
+            result.status,
+            answer,
+            hints_used,
+            session_id,
+            id=len(self.recorded) + 1,
+            rating=rating,
+            due_at=due,
+            answered_at=self.now,
+        )
         self.recorded.append(rec)
         return rec
+
+    def rerate(self, attempt_id: int, rating: int) -> Recorded:
+        self.rerated.append((attempt_id, rating))
+        rec = self.recorded[attempt_id - 1]
+        rec.rating = rating
+        rec.due_at = self.now + timedelta(days={1: 0, 2: 1, 3: 3, 4: 8}[rating], minutes=10)
+        return rec
+
+    # -- practice: the real planner and session over an in-memory history
+    def question(self, question_id: str) -> Question:
+        return self._bank.questions[question_id]
+
+    def _history(self, user: str) -> Any:
+        from quizapp.practice.planner import CardSnapshot, History
+
+        seen = dict.fromkeys(r.question_id for r in self.recorded if r.user == user)
+        cards = [
+            CardSnapshot(
+                qid, self.now - timedelta(minutes=1), 1.0, 0, "h", self.now - timedelta(days=2)
+            )
+            for qid in seen
+        ]
+        s = self.settings(user)
+        return History(cards, s.new_per_day, 0, s.focus_topics)
+
+    def plan(
+        self, user: str, mode: Any, *, topic: str | None = None, size: int | None = None
+    ) -> Any:
+        from quizapp.practice.planner import plan_round
+
+        self.calls.append(f"plan {mode.value}")
+        return plan_round(
+            mode,
+            questions=list(self._bank.questions.values()),
+            history=self._history(user),
+            now=self.now,
+            topic=topic,
+            size=size,
+            rng=random.Random(7),  # deterministic seeds and mocks for the snapshots
+        )
+
+    def single(self, question_id: str, seed: int | None = None) -> Any:
+        from quizapp.practice.planner import single_round
+
+        return single_round(self._bank.questions[question_id], 7 if seed is None else seed)
+
+    def open_session(self, user: str, plan: Any) -> Any:
+        from quizapp.practice.session import PracticeSession
+
+        return PracticeSession.open(self, user, plan, drafts=self.drafts)
+
+    def mock_history(self, user: str) -> list[Any]:
+        from quizapp.practice.summary import PastRound
+
+        return [PastRound(99, self.now - timedelta(days=1), 5, 2)]
+
+    def question_statuses(self, user: str) -> dict[str, str]:
+        from quizapp.practice.modes import QuestionStatus
+
+        last: dict[str, GradeStatus] = {}
+        for r in self.recorded:
+            if r.user == user:
+                last[r.question_id] = r.status
+        return {
+            qid: QuestionStatus.NEW
+            if qid not in last
+            else QuestionStatus.FAILED
+            if last[qid] is not GradeStatus.CORRECT
+            else QuestionStatus.LEARNING
+            for qid in self._bank.questions
+        }
+
+    def settings(self, user: str) -> Settings:
+        return self.user_settings.get(user, Settings())
+
+    def update_settings(
+        self,
+        user: str,
+        *,
+        new_per_day: int | None = None,
+        focus_topics: Sequence[str] | None = None,
+        theme: str | None = None,
+    ) -> Settings:
+        s = self.settings(user)
+        s = Settings(
+            s.new_per_day if new_per_day is None else new_per_day,
+            s.focus_topics if focus_topics is None else tuple(focus_topics),
+            s.theme if theme is None else theme,
+        )
+        self.user_settings[user] = s
+        return s
 
     def next_questions(
         self, user: str, *, mode: str = "review", topic: str | None = None, limit: int = 10

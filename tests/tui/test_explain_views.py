@@ -120,7 +120,7 @@ async def test_why_with_nothing_to_explain() -> None:
     app = create_app(FakeService())  # the fake explains modes.dropout-eval with None
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        screen = await answer(app, pilot, "modes.dropout-eval", "a")
+        screen = await answer(app, pilot, "modes.dropout-eval", "a", "enter")
         view = await open_why(pilot, screen)
         assert view.shown_keys == ()
         assert "Nothing to explain by running" in text_of(app, "#why-message")

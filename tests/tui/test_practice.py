@@ -93,12 +93,18 @@ async def test_hints_one_at_a_time(app: QuizApp, fake: FakeService) -> None:
         assert fake.recorded[0].hints_used == 2
 
 
-async def test_choice_question_answers_with_a_letter(app: QuizApp, fake: FakeService) -> None:
+async def test_choice_is_selected_with_a_letter_then_confirmed_with_enter(
+    app: QuizApp, fake: FakeService
+) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         screen = await open_question(app, pilot, "modes.dropout-eval")
         assert isinstance(screen.answer_widget, ChoiceAnswer)
-        await pilot.press("a")
+        await pilot.press("b")  # a slip: selected, not submitted
+        await settle(pilot)
+        assert app.screen is screen and fake.calls == []
+        assert screen.answer_widget.highlighted == 1
+        await pilot.press("a", "enter")
         await until(pilot, lambda: isinstance(app.screen, ResultScreen))
         assert fake.recorded[0].answer == "A"
         assert fake.recorded[0].status is GradeStatus.CORRECT
@@ -119,13 +125,98 @@ async def test_code_question_in_the_editor(app: QuizApp, fake: FakeService) -> N
         assert "clamp" in text_of(app, "#r-solution")
 
 
-async def test_failing_code_shows_the_checks_feedback(app: QuizApp, fake: FakeService) -> None:
+async def test_code_can_be_run_failed_fixed_and_passed_without_seeing_the_solution(
+    app: QuizApp, fake: FakeService
+) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        await open_question(app, pilot, "autograd.write-relu")
-        await pilot.press("ctrl+s")  # the starter as it is
+        screen = await open_question(app, pilot, "autograd.write-relu")
+        # The unchanged starter is not an attempt: nothing graded, nothing recorded.
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "still the starter" in text_of(app, "#q-feedback") and fake.calls == []
+        editor = screen.answer_widget
+        assert isinstance(editor, CodeAnswer)
+        # A syntax error is said, not counted.
+        editor.text = "def relu(t):\n    return t.clamp(min=0\n"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "SyntaxError on line 2" in text_of(app, "#q-feedback") and fake.calls == []
+        # Run: the code and the check run, nothing is recorded.
+        editor.text = "def relu(t):\n    return t.abs()\n"
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "check fails" in text_of(app, "#q-feedback"))
+        assert "AssertionError" in text_of(app, "#q-feedback") and fake.recorded == []
+        # Submit the wrong code: recorded, the check's words, no solution shown.
+        await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ResultScreen))
+        result = app.screen
         assert "AssertionError" in text_of(app, "#r-compare")
+        assert result.query_one("#r-solution-box").has_class("hidden")
+        assert [r.status for r in fake.recorded] == [GradeStatus.INCORRECT]
+        # Try again: the same question with the code kept.
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, QuestionScreen))
+        again = app.screen
+        assert isinstance(again, QuestionScreen) and again is not screen
+        assert again.answer_widget.answer_text() == "def relu(t):\n    return t.abs()\n"
+        assert "try 2" in text_of(app, "#q-progress")
+        again.answer_widget.text = "def relu(t):\n    return t.clamp(min=0)\n"  # type: ignore[union-attr]
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "passes the check" in text_of(app, "#q-feedback"))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ResultScreen))
+        assert "Correct" in text_of(app, "#r-verdict") and "try 2" in text_of(app, "#r-verdict")
+        assert not app.screen.query_one("#r-solution-box").has_class("hidden")  # after passing
+        assert "Not recorded" in text_of(app, "#r-rating")
+        # Only the first submission was recorded (what the scheduler sees).
+        assert [r.status for r in fake.recorded] == [GradeStatus.INCORRECT]
+
+
+async def test_the_reference_solution_on_request(app: QuizApp, fake: FakeService) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        screen = await open_question(app, pilot, "autograd.write-relu")
+        screen.answer_widget.text = "def relu(t):\n    return t\n"  # type: ignore[union-attr]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ResultScreen))
+        box = app.screen.query_one("#r-solution-box")
+        assert box.has_class("hidden")
+        await pilot.press("v")
+        assert not box.has_class("hidden")
+
+
+async def test_the_rating_and_when_it_comes_back_and_overriding_it(
+    app: QuizApp, fake: FakeService
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await open_question(app, pilot, "shapes.linear-out")
+        await pilot.press(*"(16, 64)", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ResultScreen))
+        rating = text_of(app, "#r-rating")
+        assert "Rated Good" in rating and "next in" in rating and "4 Easy" in rating
+        await pilot.press("4")
+        await until(pilot, lambda: "Rated Easy" in text_of(app, "#r-rating"))
+        assert fake.rerated == [(1, 4)]
+
+
+async def test_editor_keeps_indentation_and_keys_typed_ahead_arrive_in_order(
+    app: QuizApp, fake: FakeService
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        screen = await open_question(app, pilot, "autograd.write-relu")
+        editor = screen.answer_widget
+        assert isinstance(editor, CodeAnswer)
+        await pilot.press("ctrl+a", "delete")  # select-all is ctrl+a
+        assert editor.text == ""
+        # No idle between the keys, as tmux send-keys or a paste delivers them.
+        type_ahead(pilot, *"h = 0", "enter", *"while h < 3:", "enter", *"h += 1", "enter")
+        type_ahead(pilot, *"# done")
+        await until(pilot, lambda: editor.text.endswith("# done"))
+        assert editor.text == "h = 0\nwhile h < 3:\n    h += 1\n    # done"
+        assert fake.drafts["autograd.write-relu"] == editor.text  # the draft is kept
 
 
 async def test_recall_reveals_key_points_then_scores_the_ticks(
@@ -189,7 +280,7 @@ async def test_next_question_then_home(app: QuizApp, fake: FakeService) -> None:
         screen = app.screen
         assert isinstance(screen, QuestionScreen)
         assert screen.item.question_id == "autograd.square-grad"
-        assert screen.round.position == "2/6"
+        assert screen.session.position == "2/6"
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen))
         sid = fake.recorded[0].session_id
@@ -214,8 +305,8 @@ async def test_drill_asks_for_a_topic(app: QuizApp, fake: FakeService) -> None:
         await until(pilot, lambda: isinstance(app.screen, QuestionScreen))
         screen = app.screen
         assert isinstance(screen, QuestionScreen)
-        assert screen.round.topic == "modes"
-        assert {i.question_id for i in screen.round.items} == {
+        assert screen.session.plan.topic == "modes"
+        assert {i.question_id for i in screen.session.items} == {
             "modes.dropout-eval",
             "modes.no-grad-recall",
         }

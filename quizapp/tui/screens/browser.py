@@ -1,41 +1,57 @@
-"""The bank browser: every question by topic and kind, a filter, a preview, start any question.
+"""The bank browser: every question by topic and kind with its status for this profile (new,
+failed, due, learning, mature), a filter that takes what you type (words match id, title,
+topic, kind, tags and the status: `due`, `failed`...), a preview, and practising any question.
 
 Load problems (broken files or questions) are listed in their own branch rather than hidden.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import Footer, Input, Static, Tree
 
 from quizapp.bank.models import Question
 from quizapp.tui.lifecycle import unless_closing
+from quizapp.tui.messages import PractiseQuestion
 from quizapp.tui.ports import ProblemLike
+from quizapp.tui.screens.base import QuizScreen
 from quizapp.tui.widgets.header import QuizHeader
 from quizapp.tui.widgets.question_view import QuestionView
 
-if TYPE_CHECKING:
-    from quizapp.tui.app import QuizApp
-
 NodeData = Question | ProblemLike | None
+STATUS_STYLE = {
+    "new": "cyan",
+    "failed": "bold red",
+    "due": "yellow",
+    "learning": "",
+    "mature": "green",
+}
 
 
-def matches(q: Question, needle: str) -> bool:
+@dataclass
+class StatusesLoaded(Message):
+    statuses: Mapping[str, str]
+
+
+def matches(q: Question, needle: str, status: str = "") -> bool:
     if not needle:
         return True
-    hay = " ".join((q.id, q.title, q.topic, q.kind.value, *q.tags)).lower()
+    hay = " ".join((q.id, q.title, q.topic, q.kind.value, *q.tags, status)).lower()
     return all(word in hay for word in needle.lower().split())
 
 
-class BrowserScreen(Screen[None]):
-    AUTO_FOCUS = "#b-tree"
+class BrowserScreen(QuizScreen[None]):
+    ROUND_KEYS: ClassVar[frozenset[str]] = frozenset({"p"})
+    AUTO_FOCUS = "#b-filter"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+f", "focus_filter", "Filter"),
@@ -47,16 +63,13 @@ class BrowserScreen(Screen[None]):
         super().__init__()
         self.selected: Question | None = None
         self.seed = 0
-
-    @property
-    def quiz(self) -> QuizApp:
-        return cast("QuizApp", self.app)
+        self.statuses: Mapping[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield QuizHeader()
         with Horizontal(id="browser"):
             with Vertical(id="b-left"):
-                yield Input(placeholder="filter: id, title, topic, kind, tag", id="b-filter")
+                yield Input(placeholder="type to filter: words, due, failed, new", id="b-filter")
                 yield Tree[NodeData]("bank", id="b-tree")
             with VerticalScroll(id="b-preview"):
                 yield Static("Choose a question to preview it.", id="b-empty", classes="dim")
@@ -69,6 +82,33 @@ class BrowserScreen(Screen[None]):
 
     def reload_data(self) -> None:
         self.fill(self.query_one("#b-filter", Input).value)
+        if self.quiz.user:
+            self.load_statuses(self.quiz.user)
+
+    @work(thread=True, exclusive=True, group="statuses")
+    def load_statuses(self, user: str) -> None:
+        try:
+            statuses = self.quiz.service.question_statuses(user)
+        except Exception:  # statuses are a help; the browser works without them
+            return
+        self.post_message(StatusesLoaded({k: str(v) for k, v in statuses.items()}))
+
+    @on(StatusesLoaded)
+    def _statuses(self, message: StatusesLoaded) -> None:
+        self.statuses = message.statuses
+        self.fill(self.query_one("#b-filter", Input).value)
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing goes to the filter, wherever the focus is (the tree's keys excepted)."""
+        box = self.query_one("#b-filter", Input)
+        if box.has_focus or not event.is_printable or event.character is None:
+            return
+        if event.character in ("p", "s"):  # practise it, new seed: the tree's own keys
+            return
+        event.stop()
+        event.prevent_default()
+        box.focus()
+        box.insert_text_at_cursor(event.character)
 
     def fill(self, needle: str) -> None:
         tree: Tree[NodeData] = self.query_one(Tree)
@@ -77,7 +117,7 @@ class BrowserScreen(Screen[None]):
         tree.root.expand()
         by_topic: dict[str, dict[str, list[Question]]] = {}
         for q in bank.questions.values():
-            if matches(q, needle):
+            if matches(q, needle, self.statuses.get(q.id, "")):
                 by_topic.setdefault(q.topic, {}).setdefault(q.kind.value, []).append(q)
         for topic in sorted(by_topic):
             kinds = by_topic[topic]
@@ -86,7 +126,7 @@ class BrowserScreen(Screen[None]):
             for kind in sorted(kinds):
                 kind_node = topic_node.add(f"{kind} ({len(kinds[kind])})", expand=bool(needle))
                 for q in sorted(kinds[kind], key=lambda q: q.id):
-                    kind_node.add_leaf(q.display_title, data=q)
+                    kind_node.add_leaf(self._label(q), data=q)
         if not by_topic:
             tree.root.add_leaf("no questions match" if needle else "the bank is empty")
         if bank.problems:
@@ -96,6 +136,14 @@ class BrowserScreen(Screen[None]):
             for p in bank.problems:
                 label = p.question_id or p.location() or "bank"
                 probs.add_leaf(Text(label, style="red"), data=p)
+
+    def _label(self, q: Question) -> Text:
+        status = self.statuses.get(q.id, "")
+        label = Text()
+        if status:
+            label.append(f"{status:<8} ", style=STATUS_STYLE.get(status, ""))
+        label.append(q.display_title)
+        return label
 
     @on(Input.Changed, "#b-filter")
     def filtered(self, event: Input.Changed) -> None:
@@ -124,7 +172,10 @@ class BrowserScreen(Screen[None]):
             except Exception as exc:
                 pane.mount(Static(Text(f"Cannot show {data.id}: {exc}", style="red")))
                 return
-            where = Text(f"{data.location()}  ·  p: practise it  ·  s: new seed", style="dim")
+            status = self.statuses.get(data.id, "new")
+            where = Text(
+                f"{status} · {data.location()}  ·  p: practise it  ·  s: new seed", style="dim"
+            )
             pane.mount(QuestionView(shown, with_options=True), Static(where, classes="b-where"))
         elif data is not None:
             self.selected = None
@@ -149,7 +200,7 @@ class BrowserScreen(Screen[None]):
         if self.selected is None:
             self.notify("Highlight a question first.")
             return
-        self.quiz.practise_question(self.selected.id, self.seed)
+        self.post_message(PractiseQuestion(self.selected.id, self.seed))
 
     def action_back(self) -> None:
         if self.query_one("#b-filter", Input).has_focus:

@@ -1,9 +1,10 @@
-"""Home: what is due today, the streak, mastery per topic, and the ways to practise."""
+"""Home: what is due today, the streak, progress per topic (seen / learning / mature), and the
+ways to practise. The keys post StartRound; the app plans and opens the round."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -11,22 +12,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
+from quizapp.practice.modes import PracticeMode
 from quizapp.tui.lifecycle import unless_closing
+from quizapp.tui.messages import StartRound
+from quizapp.tui.ports import QuizAppLike
 from quizapp.tui.practice import plural
+from quizapp.tui.screens.base import QuizScreen
 from quizapp.tui.widgets.charts import Chart, bars_text
 from quizapp.tui.widgets.header import QuizHeader
 
-if TYPE_CHECKING:
-    from quizapp.tui.app import QuizApp
-
 ACTIONS = (
-    ("review", "r", "Review"),
-    ("learn", "l", "Learn"),
-    ("drill", "d", "Drill"),
-    ("mock", "m", "Mock"),
+    (PracticeMode.REVIEW, "r", "Review"),
+    (PracticeMode.LEARN, "l", "Learn"),
+    (PracticeMode.DRILL, "d", "Drill"),
+    (PracticeMode.MOCK, "m", "Mock"),
 )
 
 
@@ -38,20 +39,21 @@ class HomeData(Message):
     runner_failed: str | None
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(QuizScreen[None]):
+    ROUND_KEYS: ClassVar[frozenset[str]] = frozenset({"l", "r", "m", "x"})
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, f"app.practise('{mode}')", label) for mode, key, label in ACTIONS),
-        Binding("x", "app.practise('mixed')", "Mixed", show=False),
+        *(Binding(key, f"start('{mode.value}')", label) for mode, key, label in ACTIONS),
+        Binding("x", "start('mixed')", "Mixed", show=False),
         Binding("s", "app.stats", "Stats"),
         Binding("p", "app.scratchpad", "Scratch"),
         Binding("b", "app.browse", "Browse"),
         # in the help and the palette; the footer keeps to 80 columns
+        Binding("comma", "app.settings", "Settings", show=False),
         Binding("u", "app.switch_user", "Profile", show=False),
     ]
 
-    @property
-    def quiz(self) -> QuizApp:
-        return cast("QuizApp", self.app)
+    def action_start(self, mode: str) -> None:
+        self.post_message(StartRound(PracticeMode(mode)))
 
     def compose(self) -> ComposeResult:
         yield QuizHeader()
@@ -65,8 +67,13 @@ class HomeScreen(Screen[None]):
                 for mode, key, label in ACTIONS:
                     yield Button(f"{label} ({key})", id=f"go-{mode}", compact=True)
             with Vertical(id="home-mastery-box"):
-                yield Static("Mastery by topic", classes="section-title")
+                yield Static(
+                    "Topics: seen · learning · mature (mature: 21+ days)", classes="section-title"
+                )
                 yield Chart("", id="home-mastery")
+            yield Static(
+                ", settings (new per day, focus topics, theme) · u: profile", classes="dim"
+            )
         yield Footer(compact=True)
 
     @unless_closing
@@ -115,7 +122,7 @@ class HomeScreen(Screen[None]):
                 (f"{s.due_today}", "bold cyan"),
                 (" due for review\n", ""),
                 (f"{s.new_left_today}", "bold cyan"),
-                (" new to learn", ""),
+                (f" new to learn (of {s.new_per_day} a day)", ""),
             )
         )
         self.query_one("#home-streak", Static).update(
@@ -128,16 +135,24 @@ class HomeScreen(Screen[None]):
                 (_answers_line(s.totals.attempts, s.totals.accuracy), "dim"),
             )
         )
-        rows = [(t.topic, t.mastery, f"{t.mastery:.0%} of {t.questions}") for t in s.topics]
-        self.query_one("#home-mastery", Chart).show(bars_text(rows))
+        rows = [
+            (
+                t.topic,
+                t.seen / t.questions if t.questions else 0.0,
+                f"{t.seen}/{t.questions} seen · {t.seen - t.mastered} learning · "
+                f"{t.mastered} mature",
+            )
+            for t in s.topics
+        ]
+        self.query_one("#home-mastery", Chart).show(lambda cells: bars_text(rows, 20, fit=cells))
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
         if event.button.id and event.button.id.startswith("go-"):
-            self.quiz.action_practise(event.button.id.removeprefix("go-"))
+            self.action_start(event.button.id.removeprefix("go-"))
 
 
-def _notices(app: QuizApp, data: HomeData) -> list[str]:
+def _notices(app: QuizAppLike, data: HomeData) -> list[str]:
     lines = []
     dirs = ", ".join(str(d) for d in app.service.bank_dirs) if app.ready else "?"
     if data.questions == 0 and data.problems == 0:

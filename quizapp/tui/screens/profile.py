@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from quizapp.tui.lifecycle import unless_closing
+from quizapp.tui.messages import CreateProfile
 
 NEW = "\x00new"
 
@@ -78,11 +79,7 @@ class NewProfileScreen(ModalScreen[str | None]):
         if not name:
             self.query_one("#profile-error", Label).update("A name cannot be empty.")
             return
-        from quizapp.tui.app import QuizApp
-
-        app = self.app
-        if isinstance(app, QuizApp) and app.ready:
-            app.create_profile(name)
+        self.post_message(CreateProfile(name))
         self.dismiss(None)
 
 

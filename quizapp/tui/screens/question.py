@@ -1,39 +1,69 @@
-"""One question: read it, answer it, ask for hints, submit; the check runs in a worker."""
+"""One question of a round: read it, answer it, ask for hints, run (code), submit.
+
+The screen shows `session.current` (a quizapp.practice.PracticeSession owns the round) and
+reports what the user did with messages (Answered, NextQuestion, LeaveRound, CheckEnded); the app
+navigates. Checks run in a worker that calls the session, which grades and records.
+
+Layout (80x24 first): the title line with the round's progress and clocks is docked at the top,
+the answer box and the status line at the bottom; only the prompt, setup and hints scroll, so a
+long question or a revealed hint never pushes the answer box below the fold.
+"""
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import tempfile
 import threading
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Input, LoadingIndicator, OptionList, Static
+from textual.widgets import Footer, Input, LoadingIndicator, OptionList, Static, TextArea
 
 from quizapp.grading.types import GradeResult, GradeStatus
+from quizapp.practice import Cancelled, PracticeSession, Submission
 from quizapp.tui.lifecycle import unless_closing
+from quizapp.tui.messages import (
+    Answered,
+    CheckEnded,
+    LeaveRound,
+    NextQuestion,
+    QuestionReady,
+)
 from quizapp.tui.ports import ShownQuestionLike
-from quizapp.tui.practice import MODES, Round, format_seconds
-from quizapp.tui.widgets.answers import AnswerWidget, RecallAnswer, make_answer
+from quizapp.tui.practice import format_seconds
+from quizapp.tui.screens.base import QuizScreen
+from quizapp.tui.widgets.answers import (
+    AnswerKey,
+    AnswerWidget,
+    ChoiceAnswer,
+    CodeAnswer,
+    OutputAnswer,
+    RecallAnswer,
+    make_answer,
+)
 from quizapp.tui.widgets.header import QuizHeader
-from quizapp.tui.widgets.question_view import QuestionView
-
-if TYPE_CHECKING:
-    from quizapp.tui.app import QuizApp
+from quizapp.tui.widgets.question_view import QuestionView, title_line
 
 
 @dataclass
-class Graded(Message):
-    result: GradeResult
-    saved: bool
-    seconds: float
+class Checked(Message):
+    submission: Submission
     token: threading.Event  # which submit this answers; a stale one is ignored
+
+
+@dataclass
+class RunDone(Message):
+    result: GradeResult
+    token: threading.Event
 
 
 @dataclass
@@ -45,67 +75,117 @@ class CheckCancelled(Message):
     pass
 
 
-class QuestionScreen(Screen[None]):
+def run_report(result: GradeResult) -> Text:
+    """What a Run says: pass or fail, the check's words, what the code printed."""
+    if result.status is GradeStatus.INVALID:
+        return Text(f"Not run: {result.feedback}", style="yellow")
+    text = Text()
+    if result.correct:
+        text.append("Run: ✔ passes the check. Submit it with ctrl+s.", style="bold green")
+    elif result.status is GradeStatus.TIMEOUT:
+        text.append("Run: ⏱ ran past its time limit.", style="bold red")
+    else:
+        text.append("Run: ✘ the check fails", style="bold red")
+        if result.feedback:
+            text.append(f": {result.feedback}")
+    if result.stdout.strip():
+        text.append("\nPrinted:\n", style="bold")
+        text.append(result.stdout.rstrip(), style="dim")
+    text.append("\n(nothing recorded)", style="dim")
+    return text
+
+
+class QuestionScreen(QuizScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # Not priority: the key then queues behind the characters typed before it in the focused
         # answer widget, so a pasted answer followed by ctrl+s is submitted whole.
         Binding("ctrl+s", "submit", "Submit"),
+        Binding("ctrl+r", "run", "Run"),
         Binding("ctrl+t", "hint", "Hint"),
         # Priority, because the code editor would otherwise take Esc to move focus.
         Binding("escape", "escape", "Cancel / home", priority=True),
     ]
 
-    def __init__(self, rnd: Round) -> None:
+    def __init__(self, session: PracticeSession) -> None:
         super().__init__()
-        self.round = rnd
-        item = rnd.current
+        self.session = session
+        item = session.current
         assert item is not None
         self.item = item
         self.shown: ShownQuestionLike = self.quiz.service.show(item.question_id, item.seed)
         self.hints_shown = 0
-        self.started = time.monotonic()
+        self._announced = False
         self.checking = False
         self._cancel: threading.Event | None = None
         self.answer_widget: AnswerWidget = make_answer(self.shown)
+        draft = session.draft(item.question_id)
+        if draft is not None and isinstance(self.answer_widget, CodeAnswer | OutputAnswer):
+            self.answer_widget.text = draft  # nothing a user wrote is lost
 
     @property
-    def quiz(self) -> QuizApp:
-        return cast("QuizApp", self.app)
+    def kind(self) -> str:
+        return self.shown.question.kind.value
 
     def compose(self) -> ComposeResult:
         yield QuizHeader()
-        extra = f"{MODES.get(self.round.mode, self.round.mode)} {self.round.position}"
+        with Horizontal(id="q-bar"):
+            yield Static(title_line(self.shown), id="q-title")
+            yield Static(self._progress_text(), id="q-progress")
         with VerticalScroll(id="question"):
-            yield QuestionView(self.shown, extra=extra, id="q-view")
+            yield QuestionView(self.shown, id="q-view", with_title=False)
+        with VerticalScroll(id="q-answer-box"):
             yield self.answer_widget
-            with Horizontal(id="q-status"):
-                yield LoadingIndicator(id="q-spinner", classes="hidden")
-                yield Static(self._help_line(), id="q-help")
-                yield Static("", id="q-clock")
-            yield Static("", id="q-feedback", classes="hidden")
+        yield Static("", id="q-feedback", classes="hidden")
+        with Horizontal(id="q-status"):
+            yield LoadingIndicator(id="q-spinner", classes="hidden")
+            yield Static(self._help_line(), id="q-help")
+            yield Static("", id="q-clock")
         yield Footer(compact=True)
 
+    def _progress_text(self) -> Text:
+        s = self.session
+        text = Text(s.label, style="bold cyan")
+        tries = s.state().tries
+        if tries:
+            text.append(f" · try {tries + 1}", style="yellow")
+        return text
+
     def _help_line(self) -> str:
-        kind = self.shown.question.kind.value
-        submit = "Enter" if kind in ("shape", "value", "choice") else "ctrl+s"
-        if kind == "choice":
-            submit = "a letter or Enter"
+        kind = self.kind
+        if kind in ("shape", "value"):
+            submit = "Enter: submit"
+        elif kind == "choice":
+            submit = "letter: choose · Enter: confirm"
+        elif kind == "code":
+            submit = "ctrl+r: run · ctrl+s: submit · ctrl+e: $EDITOR"
+        else:
+            submit = "ctrl+s: submit"
         hints = ""
-        if self.round.hints_allowed and self.shown.hints:
+        if self.session.hints_allowed and self.shown.hints:
             hints = f" · ctrl+t: hint ({len(self.shown.hints)})"
-        leave = "Esc: finish" if self.round.is_mock else "Esc: home"
-        return f"{submit}: submit{hints} · {leave}"
+        leave = "Esc: finish" if self.session.is_mock else "Esc: home"
+        return f"{submit}{hints} · {leave}"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hides the hint key where hints are not allowed (mock interviews)."""
-        return action != "hint" or self.round.hints_allowed
+        """Hides the hint key in mocks and Run outside code questions."""
+        if action == "hint":
+            return self.session.hints_allowed
+        if action == "run":
+            return self.kind == "code"
+        return True
 
     @unless_closing
     def on_mount(self) -> None:
         self._focus_answer()
-        if self.round.time_limit_s is not None:
+        if self.session.remaining_s() is not None:
             self.call_after_refresh(self._tick)
             self.set_interval(1.0, self._tick, name="mock-clock")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Once the focus is in the answer box, keys typed while the round opened go there."""
+        if not self._announced:
+            self._announced = True
+            self.post_message(QuestionReady())
 
     def _focus_answer(self) -> None:
         if isinstance(self.answer_widget, RecallAnswer):
@@ -114,19 +194,26 @@ class QuestionScreen(Screen[None]):
             self.answer_widget.focus()
 
     def _tick(self) -> None:
-        remaining = self.round.remaining_s()
+        remaining = self.session.remaining_s()
         if remaining is None:
             return
+        this = self.session.item_remaining_s() or 0.0
         clock = self.query_one("#q-clock", Static)
-        clock.update(Text(f"⏱ {format_seconds(remaining)} left", style="bold"))
-        clock.set_class(remaining < 30, "urgent")
+        text = Text()
+        if this >= 0:
+            text.append(f"⏱ {format_seconds(this)} this question", style="bold")
+        else:
+            text.append(f"⏱ {format_seconds(-this)} over", style="bold red")
+        text.append(f" · {format_seconds(remaining)} left")
+        clock.update(text)
+        clock.set_class(remaining < 30 or this < 0, "urgent")
         if remaining <= 0 and not self.checking and self.is_current:
             self.notify("Time is up.", title="Mock interview")
-            self.quiz.finish_round(self.round, summary=True)
+            self.post_message(LeaveRound(self.session))
 
     # -- hints ------------------------------------------------------------------------------
     def action_hint(self) -> None:
-        if not self.round.hints_allowed:
+        if not self.session.hints_allowed:
             self.notify("No hints in a mock interview.")
             return
         if self.hints_shown >= len(self.shown.hints):
@@ -135,17 +222,72 @@ class QuestionScreen(Screen[None]):
         self.hints_shown += 1
         self.query_one(QuestionView).show_hints(self.hints_shown)
 
-    # -- submitting -------------------------------------------------------------------------
+    # -- drafts and the external editor --------------------------------------------------------
+    @on(TextArea.Changed, "#answer")
+    def _keep_draft(self, event: TextArea.Changed) -> None:
+        self.session.keep_draft(self.item.question_id, event.text_area.text)
+
+    @on(CodeAnswer.OpenInEditor)
+    def _open_in_editor(self) -> None:
+        """ctrl+e: the answer in $EDITOR (the app is suspended meanwhile), back on save."""
+        widget = self.answer_widget
+        if not isinstance(widget, CodeAnswer):
+            return
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{self.item.question_id}.py"
+            path.write_text(widget.text)
+            try:
+                with self.app.suspend():
+                    subprocess.run([*shlex.split(editor), str(path)], check=False)
+            except Exception as exc:  # no terminal to hand over (tests), or no such editor
+                self.notify(f"Could not open {editor}: {exc}", severity="warning")
+                return
+            widget.text = path.read_text()
+        self.session.keep_draft(self.item.question_id, widget.text)
+        widget.focus()
+
+    # -- running and submitting ---------------------------------------------------------------
+    @on(AnswerKey)
+    def _answer_key(self, message: AnswerKey) -> None:
+        """ctrl+s / ctrl+r typed in the answer box: acts on the answer as it was then."""
+        message.stop()
+        if message.action == "run":
+            self.action_run(message.answer)
+        else:
+            self.action_submit(message.answer)
+
     @on(Input.Submitted, "#answer")
-    def _line_submitted(self) -> None:
-        self.action_submit()
+    def _line_submitted(self, event: Input.Submitted) -> None:
+        self.action_submit(event.value)
 
     @on(OptionList.OptionSelected, "#answer")
     def _option_chosen(self) -> None:
         self.action_submit()
 
-    def action_submit(self) -> None:
+    def action_run(self, answer: str | None = None) -> None:
+        if self.checking or self.kind != "code":
+            return
+        self._set_checking(True, "Running your code and the check… (Esc cancels)")
+        self._cancel = threading.Event()
+        text = self.answer_widget.answer_text() if answer is None else answer
+        self.run_code(text, self._cancel)
+
+    @work(thread=True, exclusive=True, group="check")
+    def run_code(self, answer: str, cancel: threading.Event) -> None:
+        try:
+            result = self.session.run(answer, cancel=cancel)
+        except Cancelled:
+            self.post_message(CheckCancelled())
+            return
+        except Exception as exc:
+            self.post_message(CheckFailed(str(exc) or type(exc).__name__))
+            return
+        self.post_message(RunDone(result, cancel))
+
+    def action_submit(self, answer: str | None = None) -> None:
         if self.checking:
+            self.notify("A check is running: wait for it, or Esc to cancel it.")
             return
         widget = self.answer_widget
         ticked: list[int] | None = None
@@ -158,45 +300,31 @@ class QuestionScreen(Screen[None]):
                 widget.reveal()
                 return
             ticked = widget.ticked()
-        answer = widget.answer_text()
-        if not answer.strip() and self.shown.question.kind.value != "recall":
-            self._say_feedback("Type an answer first.", "invalid")
+        if isinstance(widget, ChoiceAnswer) and widget.highlighted is None:
+            self._say_feedback("Choose an option first (its letter or the arrows).", "invalid")
             return
         self._set_checking(True)
         self._cancel = threading.Event()
-        self.run_check(answer, ticked, self._cancel, time.monotonic() - self.started)
+        text = widget.answer_text() if answer is None or ticked is not None else answer
+        self.run_check(text, ticked, self._cancel)
 
     @work(thread=True, exclusive=True, group="check")
-    def run_check(
-        self, answer: str, ticked: list[int] | None, cancel: threading.Event, seconds: float
-    ) -> None:
-        """Grades, then records in the same worker: the attempt is saved before it is shown."""
-        svc = self.quiz.service
-        item, rnd = self.item, self.round
+    def run_check(self, answer: str, ticked: list[int] | None, cancel: threading.Event) -> None:
+        """The session grades, then records in this same worker: saved before it is shown."""
         try:
-            result = svc.grade(item.question_id, item.seed, answer, ticked=ticked, cancel=cancel)
-            if cancel.is_set():
-                self.post_message(CheckCancelled())
-                return
-            saved = False
-            if result.counts:
-                svc.record(
-                    rnd.user,
-                    item.question_id,
-                    result,
-                    answer=answer,
-                    latency_s=seconds,
-                    hints_used=self.hints_shown,
-                    session_id=rnd.session_id,
-                )
-                saved = True
+            submission = self.session.submit(
+                answer, ticked=ticked, hints_used=self.hints_shown, cancel=cancel
+            )
+        except Cancelled:
+            self.post_message(CheckCancelled())
+            return
         except Exception as exc:
             if cancel.is_set():
                 self.post_message(CheckCancelled())
             else:
                 self.post_message(CheckFailed(str(exc) or type(exc).__name__))
             return
-        self.post_message(Graded(result, saved, seconds, cancel))
+        self.post_message(Checked(submission, cancel))
 
     def cancel_check(self) -> None:
         if self._cancel is not None:
@@ -208,55 +336,60 @@ class QuestionScreen(Screen[None]):
             self._set_checking(False)
             self._say_feedback("Check cancelled. Edit your answer and submit again.", None)
             return
-        self.quiz.finish_round(self.round, summary=self.round.is_mock)
+        self.post_message(LeaveRound(self.session))
 
     @on(CheckCancelled)
     def _cancelled(self) -> None:
         self._set_checking(False)
-        self.quiz.check_finished()
+        self.post_message(CheckEnded())
 
     @on(CheckFailed)
     def _failed(self, message: CheckFailed) -> None:
         self._set_checking(False)
         self._say_feedback(f"The check could not run: {message.reason}", "error")
-        self.quiz.check_finished()
+        self.post_message(CheckEnded())
 
-    @on(Graded)
-    def _graded(self, message: Graded) -> None:
-        from quizapp.tui.screens.result import ResultScreen
-
+    @on(RunDone)
+    def _ran(self, message: RunDone) -> None:
         if message.token is not self._cancel or message.token.is_set():
             return
         self._set_checking(False)
-        if self.quiz.quitting:  # the answer is saved; nothing more to show
-            self.quiz.check_finished()
-            return
+        self.post_message(CheckEnded())
         result = message.result
+        level = None if result.correct else "invalid" if not result.counts else "error"
+        self._say_feedback(run_report(result), level)
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        if message.token is not self._cancel or message.token.is_set():
+            return
+        self._set_checking(False)
+        self.post_message(CheckEnded())
+        if self.quiz.quitting:  # the answer is saved; nothing more to show
+            return
+        sub = message.submission
+        result = sub.result
         if result.status is GradeStatus.INVALID:
-            self._say_feedback(f"Not a valid answer: {result.feedback} — try again.", "invalid")
+            self._say_feedback(f"Not a valid answer (not counted): {result.feedback}", "invalid")
             self._focus_answer()
             return
-        if not message.saved and result.status is GradeStatus.ERROR:
+        if not sub.counted:
             self._say_feedback(f"The question could not be checked: {result.feedback}", "error")
             return
-        topic = self.shown.question.topic
-        self.round.add(topic, result, seconds=message.seconds, hints_used=self.hints_shown)
-        if self.round.is_mock:
-            self.quiz.next_question(self.round)
+        if self.session.is_mock:
+            self.post_message(NextQuestion(self.session))  # no verdict between mock questions
         else:
-            self.app.switch_screen(ResultScreen(self.round, self.shown, result))
+            self.post_message(Answered(self.session, self.shown, sub))
 
     # -- display ----------------------------------------------------------------------------
-    def _set_checking(self, on: bool) -> None:
+    def _set_checking(self, on: bool, label: str = "Checking… (Esc cancels)") -> None:
         self.checking = on
         self.query_one("#q-spinner").set_class(not on, "hidden")
-        self.query_one("#q-help", Static).update(
-            "Checking… (Esc cancels)" if on else self._help_line()
-        )
+        self.query_one("#q-help", Static).update(label if on else self._help_line())
 
-    def _say_feedback(self, text: str, level: str | None) -> None:
+    def _say_feedback(self, text: str | Text, level: str | None) -> None:
         box = self.query_one("#q-feedback", Static)
         box.update(text)
-        box.set_class(not text, "hidden")
+        box.set_class(not str(text), "hidden")
         box.set_class(level == "invalid", "invalid")
         box.set_class(level == "error", "error")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,12 +21,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, LoadingIndicator, Static, TextArea
 
 from quizapp.tui.lifecycle import unless_closing
+from quizapp.tui.ports import QuizAppLike
 from quizapp.tui.widgets.answers import python_highlighting
 from quizapp.tui.widgets.explanation import ExplanationView, Section, explanation_sections
 from quizapp.tui.widgets.header import QuizHeader
-
-if TYPE_CHECKING:
-    from quizapp.tui.app import QuizApp
 
 SCRATCH_TIMEOUT_S = 5.0
 EXAMPLE = """\
@@ -80,8 +78,8 @@ class ScratchpadScreen(Screen[None]):
         self._token: threading.Event | None = None
 
     @property
-    def quiz(self) -> QuizApp:
-        return cast("QuizApp", self.app)
+    def quiz(self) -> QuizAppLike:
+        return cast(QuizAppLike, self.app)
 
     def compose(self) -> ComposeResult:
         yield QuizHeader()

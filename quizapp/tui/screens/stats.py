@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -11,16 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from quizapp.tui.lifecycle import unless_closing
+from quizapp.tui.messages import PractiseQuestion
 from quizapp.tui.practice import format_seconds, plural
+from quizapp.tui.screens.base import QuizScreen
 from quizapp.tui.widgets.charts import Chart, bars_text, forecast_text, heatmap_text
 from quizapp.tui.widgets.header import QuizHeader
-
-if TYPE_CHECKING:
-    from quizapp.tui.app import QuizApp
 
 
 @dataclass
@@ -29,12 +27,9 @@ class StatsLoaded(Message):
     error: str | None = None
 
 
-class StatsScreen(Screen[None]):
+class StatsScreen(QuizScreen[None]):
+    ROUND_KEYS: ClassVar[frozenset[str]] = frozenset({"enter"})
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "Back")]
-
-    @property
-    def quiz(self) -> QuizApp:
-        return cast("QuizApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield QuizHeader()
@@ -49,7 +44,7 @@ class StatsScreen(Screen[None]):
                     yield Chart("", id="st-forecast")
             yield Static("Activity, last 12 months", classes="section-title")
             yield Chart("", id="st-heatmap")
-            yield Static("Weakest questions", classes="section-title")
+            yield Static("Weakest questions (Enter: practise it)", classes="section-title")
             yield DataTable(id="st-weakest", cursor_type="row", zebra_stripes=True)
             with Vertical(id="st-misconceptions-box", classes="hidden"):
                 yield Static("Recurring misconceptions", classes="section-title")
@@ -122,10 +117,17 @@ class StatsScreen(Screen[None]):
                 f"{w.accuracy:.0%}",
                 str(w.lapses),
                 took,
+                key=w.question_id,
             )
-        recurring = getattr(s, "misconceptions", [])
+        recurring = s.misconceptions
         self.query_one("#st-misconceptions-box").set_class(not recurring, "hidden")
         self.query_one("#st-misconceptions", Static).update(misconceptions_text(recurring))
+
+    @on(DataTable.RowSelected, "#st-weakest")
+    def _practise(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.post_message(PractiseQuestion(event.row_key.value))
 
 
 def misconceptions_text(recurring: list[Any]) -> Text:

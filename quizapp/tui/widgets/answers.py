@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, Markdown, OptionList, SelectionList, TextArea
 from textual.widgets.option_list import Option
 
@@ -22,6 +25,42 @@ PLACEHOLDERS = {
     "choice": "",
     "output": "what it prints",
 }
+
+
+# Keys the question screen acts on, taken by the answer widget in the order they were typed
+# (with the answer as it was at that key): a binding would run only after the keys already
+# queued behind it, so `answer, ctrl+s, more` used to submit `answer more`.
+SCREEN_KEYS = {"ctrl+s": "submit", "ctrl+r": "run"}
+
+
+class AnswerKey(Message):
+    """ctrl+s / ctrl+r pressed in an answer widget, with the answer at that moment."""
+
+    def __init__(self, action: str, answer: str) -> None:
+        super().__init__()
+        self.action = action
+        self.answer = answer
+
+
+async def keys_in_order(widget: Widget, event: events.Key, answer: str) -> bool:
+    """Runs the widget's own binding for this key now, in typing order (True: handled).
+
+    Textual checks a non-priority binding only when the key bubbles up, after every key already
+    queued in the widget: typed fast (tmux, a paste), `ctrl+a` then text selected all *after*
+    the text, and backspace deleted the wrong character. Running them here keeps the order."""
+    action = SCREEN_KEYS.get(event.key)
+    if action is not None:
+        event.stop()
+        event.prevent_default()
+        widget.post_message(AnswerKey(action, answer))
+        return True
+    for binding in widget._bindings.key_to_bindings.get(event.key, ()):
+        if not binding.priority:
+            event.stop()
+            event.prevent_default()
+            await widget.run_action(binding.action)
+            return True
+    return False
 
 
 def python_highlighting() -> str | None:
@@ -36,26 +75,75 @@ def python_highlighting() -> str | None:
 class LineAnswer(Input):
     """Shape and value answers: one line, Enter submits."""
 
+    async def _on_key(self, event: events.Key) -> None:
+        if not await keys_in_order(self, event, self.value):
+            await super()._on_key(event)
+
     def answer_text(self) -> str:
         return self.value
 
 
-class OutputAnswer(TextArea):
+class InOrderTextArea(TextArea):
+    """A TextArea whose keys act in the order they were typed (see keys_in_order)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not await keys_in_order(self, event, self.text):
+            await super()._on_key(event)
+
+
+class OutputAnswer(InOrderTextArea):
     """Output answers: the printed text, which may span lines. ctrl+s submits."""
 
     def answer_text(self) -> str:
         return self.text
 
 
+def indentation_after(line_before_cursor: str, indent_width: int = 4) -> str:
+    """The indentation a new line gets after Enter: the line's own, one level deeper after a
+    line ending in `:` (a comment after it ignored)."""
+    own = line_before_cursor[: len(line_before_cursor) - len(line_before_cursor.lstrip())]
+    code = line_before_cursor.split("#", 1)[0].rstrip()
+    return own + " " * indent_width if code.endswith(":") else own
+
+
 class CodeAnswer(TextArea):
-    """Code answers: a Python editor seeded with the starter. ctrl+s submits."""
+    """Code answers: a Python editor seeded with the starter. Enter keeps the indentation (one
+    level deeper after a `:`), ctrl+a selects all, ctrl+e opens the answer in $EDITOR; ctrl+r
+    runs and ctrl+s submits (the question screen's keys)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+a", "select_all", "Select all", show=False),
+        Binding("ctrl+e", "open_in_editor", "$EDITOR", show=False),
+    ]
+
+    class OpenInEditor(Message):
+        """ctrl+e: the screen suspends the app and opens $EDITOR on the answer."""
+
+    def action_open_in_editor(self) -> None:
+        self.post_message(self.OpenInEditor())
+
+    async def _on_key(self, event: events.Key) -> None:
+        if await keys_in_order(self, event, self.text):
+            return
+        if event.key == "enter" and not self.read_only:
+            event.stop()
+            event.prevent_default()
+            row, column = self.cursor_location
+            before = self.document[row][:column]
+            start, end = self.selection
+            self._replace_via_keyboard(
+                "\n" + indentation_after(before, self.indent_width), start, end
+            )
+            return
+        await super()._on_key(event)
 
     def answer_text(self) -> str:
         return self.text
 
 
 class ChoiceAnswer(OptionList):
-    """Choice answers: the options under their letters; a letter key picks one."""
+    """Choice answers: the options under their letters; a letter (or the arrows) selects one,
+    Enter confirms it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(letter.lower(), f"pick('{letter}')", show=False) for letter in "ABCDEFGH"
@@ -69,9 +157,9 @@ class ChoiceAnswer(OptionList):
         )
 
     def action_pick(self, letter: str) -> None:
+        """A letter selects its option; Enter then confirms it (no submit on a slip)."""
         if letter in self.letters:
             self.highlighted = self.letters.index(letter)
-            self.action_select()
 
     def answer_text(self) -> str:
         if self.highlighted is None:
@@ -89,7 +177,7 @@ class RecallAnswer(Vertical):
         self.revealed = False
 
     def compose(self) -> ComposeResult:
-        yield TextArea(id="recall-text", soft_wrap=True)
+        yield InOrderTextArea(id="recall-text", soft_wrap=True)
         with Vertical(id="recall-points", classes="hidden"):
             yield Label("Tick the key points your answer covered (space), then ctrl+s:")
             yield SelectionList[int](

@@ -36,15 +36,18 @@ class QuestionView(Vertical):
         *,
         extra: str = "",
         with_options: bool = False,
+        with_title: bool = True,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.shown = shown
         self.extra = extra
+        self.with_title = with_title  # the question screen docks its title line instead
         self.with_options = with_options  # a preview lists them; a question offers them to pick
 
     def compose(self) -> ComposeResult:
-        yield Static(title_line(self.shown, self.extra), id="q-title")
+        if self.with_title:
+            yield Static(title_line(self.shown, self.extra), id="q-title")
         yield Markdown(self.shown.prompt, id="q-prompt")
         if self.shown.setup_code:
             yield Static(setup_syntax(self.shown.setup_code), id="q-setup")
