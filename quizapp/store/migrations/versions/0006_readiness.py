@@ -34,9 +34,7 @@ def upgrade() -> None:
     with op.batch_alter_table("users", recreate=_rebuild_on_sqlite()) as batch_op:
         batch_op.add_column(sa.Column("interview_date", sa.Date(), nullable=True))
         batch_op.add_column(
-            sa.Column(
-                "target_retention", sa.Float(), server_default=sa.text("0.9"), nullable=False
-            )
+            sa.Column("target_retention", sa.Float(), server_default=sa.text("0.9"), nullable=False)
         )
         batch_op.add_column(sa.Column("fsrs_parameters", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("fsrs_fitted_at", UTCDateTime(), nullable=True))
@@ -47,9 +45,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("users", recreate=_rebuild_on_sqlite()) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("ck_users_target_retention_in_range"), type_="check"
-        )
+        batch_op.drop_constraint(batch_op.f("ck_users_target_retention_in_range"), type_="check")
         batch_op.drop_column("fsrs_fitted_at")
         batch_op.drop_column("fsrs_parameters")
         batch_op.drop_column("target_retention")
