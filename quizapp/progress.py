@@ -78,14 +78,36 @@ __all__ = [
     "UnknownUser",
     "UserExists",
     "UserInfo",
+    "UserSettings",
 ]
 
 log = logging.getLogger(__name__)
 
 SESSION_MODES = ("review", "learn", "drill", "mixed", "mock")
-USER_COLUMNS = (User.id, User.name, User.created_at, User.new_per_day)
+USER_COLUMNS = (
+    User.id,
+    User.name,
+    User.created_at,
+    User.new_per_day,
+    User.focus_topics,
+    User.theme,
+)
+MAX_NEW_PER_DAY = 1000
+MAX_THEME = 64
 MAX_NAME = 64
 WEAKEST = 10
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    """A profile's practice settings (revision 0005; `new_per_day` since 0002).
+
+    `focus_topics`: topics the planner serves new questions from first (empty: the whole bank in
+    curriculum order). `theme`: the TUI theme's name (None: the app's default)."""
+
+    new_per_day: int = DEFAULT_NEW_PER_DAY
+    focus_topics: tuple[str, ...] = ()
+    theme: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +117,31 @@ class UserInfo:
     new_per_day: int
     attempts: int
     last_active: date | None
+    settings: UserSettings = UserSettings()
+
+
+def _focus_from_column(value: str | None) -> tuple[str, ...]:
+    return tuple(t for t in (value or "").split(",") if t)
+
+
+def _focus_to_column(topics: Sequence[str]) -> str | None:
+    cleaned: list[str] = []
+    for topic in topics:
+        t = topic.strip()
+        if not t:
+            continue
+        if "," in t or any(unicodedata.category(ch).startswith("C") for ch in t):
+            raise ValueError(f"focus topic {t!r} cannot contain commas or control characters")
+        if t not in cleaned:
+            cleaned.append(t)
+    return ",".join(cleaned) or None
+
+
+def _check_new_per_day(per_day: int) -> None:
+    if per_day < 0:
+        raise ValueError("new questions per day cannot be negative")
+    if per_day > MAX_NEW_PER_DAY:
+        raise ValueError(f"new questions per day is at most {MAX_NEW_PER_DAY}")
 
 
 @dataclass(frozen=True)
@@ -218,13 +265,20 @@ class ProgressService:
             users = conn.execute(select(*USER_COLUMNS).order_by(User.name)).all()
             return [self._info(conn, u) for u in users]
 
-    def _info(self, conn: Connection, user: Row[int, str, datetime, int]) -> UserInfo:
+    def _info(
+        self, conn: Connection, user: Row[int, str, datetime, int, str | None, str | None]
+    ) -> UserInfo:
         return UserInfo(
             name=user.name,
             created_at=user.created_at,
             new_per_day=user.new_per_day,
             attempts=repo.attempt_count(conn, user.id),
             last_active=repo.last_active_day(conn, user.id),
+            settings=UserSettings(
+                new_per_day=user.new_per_day,
+                focus_topics=_focus_from_column(user.focus_topics),
+                theme=user.theme,
+            ),
         )
 
     def get_user(self, name: str) -> UserInfo:
@@ -236,8 +290,7 @@ class ProgressService:
 
     def add_user(self, name: str, *, new_per_day: int = DEFAULT_NEW_PER_DAY) -> UserInfo:
         name = _clean_name(name)
-        if new_per_day < 0:
-            raise ValueError("new questions per day cannot be negative")
+        _check_new_per_day(new_per_day)
         try:
             with self.store.session() as s:
                 if s.execute(select(User.id).where(User.name == name)).first():
@@ -260,11 +313,47 @@ class ProgressService:
         return self.get_user(new)
 
     def set_new_per_day(self, name: str, per_day: int) -> None:
-        if per_day < 0:
-            raise ValueError("new questions per day cannot be negative")
-        with self.store.session() as s:
-            uid = repo.user_id(s, name)
-            s.execute(update(User).where(User.id == uid).values(new_per_day=per_day))
+        self.update_settings(name, new_per_day=per_day)
+
+    def settings(self, name: str) -> UserSettings:
+        """The profile's practice settings (an unknown profile raises UnknownUser)."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                select(User.new_per_day, User.focus_topics, User.theme).where(User.name == name)
+            ).first()
+            if row is None:
+                raise UnknownUser(name, repo.user_names(conn))
+        return UserSettings(row.new_per_day, _focus_from_column(row.focus_topics), row.theme)
+
+    def update_settings(
+        self,
+        name: str,
+        *,
+        new_per_day: int | None = None,
+        focus_topics: Sequence[str] | None = None,
+        theme: str | None = None,
+        clear_theme: bool = False,
+    ) -> UserSettings:
+        """Changes the settings given (None leaves one as it is; `focus_topics=[]` clears the
+        focus, `clear_theme` the theme) in one transaction; returns the settings after."""
+        values: dict[str, Any] = {}
+        if new_per_day is not None:
+            _check_new_per_day(new_per_day)
+            values["new_per_day"] = new_per_day
+        if focus_topics is not None:
+            values["focus_topics"] = _focus_to_column(focus_topics)
+        if clear_theme:
+            values["theme"] = None
+        elif theme is not None:
+            theme = theme.strip()
+            if not theme or len(theme) > MAX_THEME:
+                raise ValueError(f"a theme name has 1 to {MAX_THEME} characters")
+            values["theme"] = theme
+        if values:
+            with self.store.session() as s:
+                uid = repo.user_id(s, name)
+                s.execute(update(User).where(User.id == uid).values(**values))
+        return self.settings(name)
 
     def remove_user(self, name: str) -> int:
         """Delete a profile and all its progress; returns how many attempts were deleted."""

@@ -31,7 +31,13 @@ from quizapp.grading.types import GradeResult
 if TYPE_CHECKING:
     from quizapp.explain import Explanation
     from quizapp.grading.live import LiveGrader
-    from quizapp.progress import AttemptRecord, ProgressService, QueueItem, UserInfo
+    from quizapp.progress import (
+        AttemptRecord,
+        ProgressService,
+        QueueItem,
+        UserInfo,
+        UserSettings,
+    )
     from quizapp.runner import Runner
     from quizapp.stats import Stats
 
@@ -220,6 +226,22 @@ class QuizService:
     def remove_user(self, name: str) -> int:
         """Removes the profile and its progress; returns how many attempts went with it."""
         return self.progress.remove_user(name)
+
+    def settings(self, user: str) -> UserSettings:
+        return self.progress.settings(user)
+
+    def update_settings(
+        self,
+        user: str,
+        *,
+        new_per_day: int | None = None,
+        focus_topics: Sequence[str] | None = None,
+        theme: str | None = None,
+    ) -> UserSettings:
+        """Saves the settings given (None: unchanged; `focus_topics=[]` clears the focus)."""
+        return self.progress.update_settings(
+            user, new_per_day=new_per_day, focus_topics=focus_topics, theme=theme
+        )
 
     def start_session(self, user: str, mode: str, topic: str | None = None) -> int:
         return self.progress.start_session(user, mode, topic)

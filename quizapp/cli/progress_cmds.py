@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from quizapp.cli.options import bank_option, db_option, json_option, user_option
-from quizapp.progress import ProgressService
+from quizapp.progress import MAX_NEW_PER_DAY, ProgressService, UserSettings
 from quizapp.stats import Stats
 from quizapp.store.errors import StoreError
 
@@ -76,7 +76,7 @@ def _user(ctx: click.Context, service: ProgressService, user: str | None) -> str
 @json_option
 @click.pass_context
 def users_cmd(ctx: click.Context, db: str | None, as_json: bool) -> None:
-    """List profiles; `users add|rename|remove` manage them."""
+    """List profiles; `users add|rename|remove|set` manage them."""
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
     if ctx.invoked_subcommand is not None:
@@ -93,6 +93,8 @@ def users_cmd(ctx: click.Context, db: str | None, as_json: bool) -> None:
                         "attempts": u.attempts,
                         "last_active": u.last_active.isoformat() if u.last_active else None,
                         "new_per_day": u.new_per_day,
+                        "focus_topics": list(u.settings.focus_topics),
+                        "theme": u.settings.theme,
                     }
                     for u in users
                 ]
@@ -158,6 +160,65 @@ def users_remove(ctx: click.Context, name: str, yes: bool, db: str | None) -> No
             )
         deleted = service.remove_user(name)
     click.echo(f"Removed profile {name!r} ({deleted} attempt(s) deleted).")
+
+
+@users_cmd.command("set")
+@click.argument("name")
+@click.option(
+    "--new-per-day",
+    type=click.IntRange(0, MAX_NEW_PER_DAY),
+    default=None,
+    metavar="N",
+    help="How many new questions a day Learn and Mixed introduce (0-1000).",
+)
+@click.option(
+    "--focus",
+    default=None,
+    metavar="T,T",
+    help="Topics to learn first, comma-separated; --focus '' clears the focus.",
+)
+@click.option("--theme", default=None, metavar="NAME", help="The app's theme; '' resets it.")
+@db_option
+@bank_option
+@click.pass_context
+def users_set(
+    ctx: click.Context,
+    name: str,
+    new_per_day: int | None,
+    focus: str | None,
+    theme: str | None,
+    db: str | None,
+    banks: tuple[str, ...],
+) -> None:
+    """Change a profile's practice settings (kept per profile); with no option, show them."""
+    topics: list[str] | None = None
+    if focus is not None:
+        topics = [t.strip() for t in focus.split(",") if t.strip()]
+        known = {q.topic for q in _bank_questions(ctx, banks)}
+        unknown = [t for t in topics if known and t not in known]
+        if unknown:
+            raise Unusable(
+                f"unknown topic{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                f"the bank's topics are {', '.join(sorted(known))}"
+            )
+    with _service(ctx, _group_db(ctx, db)) as service:
+        service.get_user(name)  # an unknown profile: one message naming the known ones
+        settings = service.update_settings(
+            name,
+            new_per_day=new_per_day,
+            focus_topics=topics,
+            theme=theme or None,
+            clear_theme=theme == "",
+        )
+    changed = new_per_day is not None or focus is not None or theme is not None
+    click.echo(f"{'Saved' if changed else 'Settings of'} {name!r}: {describe_settings(settings)}")
+
+
+def describe_settings(settings: UserSettings) -> str:
+    focus = ", ".join(settings.focus_topics) or "none (the whole bank)"
+    return (
+        f"{settings.new_per_day} new per day; focus: {focus}; theme: {settings.theme or 'default'}"
+    )
 
 
 # -- stats --------------------------------------------------------------------------------------

@@ -69,6 +69,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Added in revision 0002: how many new questions a day the queue introduces.
     new_per_day: Mapped[int] = mapped_column(Integer, server_default=text("20"))
+    # Added in revision 0005 (practice settings): focus topics as a comma-separated list (topics
+    # are bank folder names and never contain commas; NULL: no focus), and the TUI theme's name
+    # (NULL: the app's default).
+    focus_topics: Mapped[str | None] = mapped_column(Text)
+    theme: Mapped[str | None] = mapped_column(String(64))
     # Added in revision 0006 (readiness): the day to be ready by, the recall chance to aim for
     # on it, and FSRS parameters fitted to this profile's reviews (JSON list; None: defaults).
     interview_date: Mapped[date | None] = mapped_column(Date)

@@ -31,6 +31,9 @@ class UserDoc(_Model):
     name: str = Field(min_length=1, max_length=64)
     created_at: AwareDatetime
     new_per_day: int = Field(ge=0)
+    # Practice settings (revision 0005); optional so that older exports stay valid.
+    focus_topics: str | None = None
+    theme: str | None = Field(default=None, max_length=64)
 
 
 class QuestionDoc(_Model):
@@ -161,7 +164,13 @@ def export_user_data(session: Session, uid: int) -> dict[str, Any]:
     doc = ExportDoc(
         format=FORMAT,
         version=VERSION,
-        user=UserDoc(name=user.name, created_at=user.created_at, new_per_day=user.new_per_day),
+        user=UserDoc(
+            name=user.name,
+            created_at=user.created_at,
+            new_per_day=user.new_per_day,
+            focus_topics=user.focus_topics,
+            theme=user.theme,
+        ),
         questions=[QuestionDoc(**_columns(q, _fields(QuestionDoc))) for q in questions],
         cards=[CardDoc(**_columns(c, _fields(CardDoc))) for c in cards],
         sessions=[
@@ -204,7 +213,13 @@ def import_user_data(session: Session, data: Any, *, as_user: str | None = None)
     user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
     created = user is None
     if user is None:
-        user = User(name=name, created_at=doc.user.created_at, new_per_day=doc.user.new_per_day)
+        user = User(
+            name=name,
+            created_at=doc.user.created_at,
+            new_per_day=doc.user.new_per_day,
+            focus_topics=doc.user.focus_topics,
+            theme=doc.user.theme,
+        )
         session.add(user)
         session.flush()
     uid = user.id

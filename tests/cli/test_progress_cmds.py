@@ -152,3 +152,45 @@ def test_utc_now_is_used(db: str) -> None:
     _, out = run("users", "--json", "--db", db)
     created = datetime.fromisoformat(json.loads(out)[0]["created_at"])
     assert created.tzinfo is not None and abs(datetime.now(UTC) - created).total_seconds() < 600
+
+
+def test_users_set_persists_settings_per_profile(db: str) -> None:
+    run("users", "add", "ann", "--db", db)
+    run("users", "add", "bob", "--db", db)
+    code, out = run("users", "set", "ann", "--db", db)
+    assert code == 0 and "20 new per day; focus: none (the whole bank); theme: default" in out
+    code, out = run("users", "set", "ann", "--new-per-day", "5", "--theme", "nord", "--db", db)
+    assert code == 0 and "Saved 'ann': 5 new per day" in out and "theme: nord" in out
+    # Kept in the database, per profile.
+    service = ProgressService(open_store(db))
+    assert service.settings("ann").new_per_day == 5
+    assert service.settings("ann").theme == "nord"
+    assert service.settings("bob").new_per_day == 20 and service.settings("bob").theme is None
+    service.close()
+    code, out = run("users", "set", "ann", "--theme", "", "--db", db)
+    assert code == 0 and "theme: default" in out and "5 new per day" in out
+    code, out = run("users", "--json", "--db", db)
+    assert json.loads(out)[0]["new_per_day"] == 5 and json.loads(out)[0]["theme"] is None
+
+
+def test_users_set_reports_mistakes_in_words(db: str) -> None:
+    run("users", "add", "ann", "--db", db)
+    code, out = run("users", "set", "nobody", "--new-per-day", "3", "--db", db)
+    assert code == 2 and "nobody" in out and "ann" in out
+    code, out = run("users", "set", "ann", "--new-per-day", "-1", "--db", db)
+    assert code == 2 and "new-per-day" in out
+    code, out = run("users", "set", "ann", "--new-per-day", "5000", "--db", db)
+    assert code == 2 and "new-per-day" in out
+
+
+def test_users_set_focus_checks_topics_against_the_bank(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUIZAPP_BANK", str(Path(__file__).parents[1] / "fixtures" / "bank"))
+    run("users", "add", "ann", "--db", db)
+    code, out = run("users", "set", "ann", "--focus", "shapes,nonsense", "--db", db)
+    assert code == 2 and "unknown topic nonsense" in out and "shapes" in out
+    code, out = run("users", "set", "ann", "--focus", "shapes", "--db", db)
+    assert code == 0 and "focus: shapes" in out
+    code, out = run("users", "set", "ann", "--focus", "", "--db", db)
+    assert code == 0 and "focus: none" in out

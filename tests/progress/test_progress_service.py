@@ -435,3 +435,35 @@ def test_an_unknown_session_id_does_not_cost_the_answer(service: ProgressService
         )
         assert rec is not None
     assert [a.session_id for a in _attempts(service)] == [None, None]
+
+
+def test_settings_are_kept_per_profile(service: ProgressService) -> None:
+    service.add_user("ann")
+    service.add_user("bob")
+    assert service.settings("ann").new_per_day == 20
+    assert service.settings("ann").focus_topics == () and service.settings("ann").theme is None
+    after = service.update_settings(
+        "ann", new_per_day=7, focus_topics=["shapes", " modes ", "shapes", ""], theme="nord"
+    )
+    assert after.new_per_day == 7
+    assert after.focus_topics == ("shapes", "modes")  # cleaned, duplicates dropped, order kept
+    assert after.theme == "nord"
+    assert service.settings("bob") == service.settings("bob").__class__()  # untouched
+    # None leaves a setting as it is; [] clears the focus; clear_theme the theme.
+    assert service.update_settings("ann", new_per_day=3).focus_topics == ("shapes", "modes")
+    cleared = service.update_settings("ann", focus_topics=[], clear_theme=True)
+    assert cleared.focus_topics == () and cleared.theme is None and cleared.new_per_day == 3
+    assert service.get_user("ann").settings == cleared
+
+
+def test_settings_refuse_what_the_store_cannot_keep(service: ProgressService) -> None:
+    service.add_user("ann")
+    with pytest.raises(ValueError, match="negative"):
+        service.update_settings("ann", new_per_day=-1)
+    with pytest.raises(ValueError, match="commas"):
+        service.update_settings("ann", focus_topics=["a,b"])
+    with pytest.raises(ValueError, match="theme"):
+        service.update_settings("ann", theme="x" * 65)
+    with pytest.raises(UnknownUser):
+        service.update_settings("nobody", new_per_day=3)
+    assert service.settings("ann").new_per_day == 20  # nothing half-written

@@ -242,6 +242,27 @@ def test_a_failing_upgrade_changes_nothing(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("quizapp.sqlite3.bak-0001-*"))) == 1
 
 
+def test_0005_adds_practice_settings_and_removes_them_again(db_url: str) -> None:
+    """Revision 0005: focus topics and theme per profile; old rows read as "no focus, default
+    theme"; downgrading drops the columns and keeps every profile."""
+    before = _fill_at_0001(db_url)
+    _run(db_url, "upgrade", "0005")
+    engine = make_engine(db_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("users")}
+    assert {"focus_topics", "theme", "new_per_day"} <= columns
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT focus_topics, theme FROM users ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(None, None), (None, None)]
+        conn.execute(text("UPDATE users SET focus_topics = 'shapes,modes', theme = 'nord'"))
+    engine.dispose()
+    _run(db_url, "downgrade", "0004")
+    engine = make_engine(db_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("users")}
+    assert "focus_topics" not in columns and "theme" not in columns
+    assert _snapshot(engine) == before
+    engine.dispose()
+
+
 def test_0006_adds_readiness_columns_with_defaults_and_removes_them_on_downgrade(
     db_url: str,
 ) -> None:
