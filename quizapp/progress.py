@@ -575,7 +575,7 @@ class ProgressService:
         if profile.interview_date is not None:
             # Follow the plan to the interview: intervals cut so reviews land before the day,
             # and the day's new questions at the plan's pace (docs/progress.md, "Readiness").
-            plan = self.plan(user, questions=scope)
+            plan = self.plan(user, questions=questions)
             if plan is not None:
                 per_day = plan.new_per_day
             due = self._effective_dues(profile, rows, now)
@@ -807,11 +807,20 @@ class ProgressService:
             ),
         )
 
+    def _focus(self, user: str, focus_topics: Sequence[str] | None) -> Sequence[str]:
+        return self.settings(user).focus_topics if focus_topics is None else focus_topics
+
     def readiness(
-        self, user: str, *, questions: Sequence[Question], focus_topics: Sequence[str] = ()
+        self,
+        user: str,
+        *,
+        questions: Sequence[Question],
+        focus_topics: Sequence[str] | None = None,
     ) -> Readiness | None:
         """The forecast and the plan to the profile's interview (None when it has no date).
-        The focus is `focus_topics` of the bank (all of it when empty), in bank order."""
+        The focus is `focus_topics` of the bank (None: the profile's focus topics; all of the
+        bank when there are none), in bank order."""
+        focus_topics = self._focus(user, focus_topics)
         now = self._now()
         with self.store.read() as conn:
             uid = repo.user_id(conn, user)
@@ -839,9 +848,15 @@ class ProgressService:
         )
 
     def plan(
-        self, user: str, *, questions: Sequence[Question], focus_topics: Sequence[str] = ()
+        self,
+        user: str,
+        *,
+        questions: Sequence[Question],
+        focus_topics: Sequence[str] | None = None,
     ) -> Plan | None:
-        """Today's plan to the interview (None without a date): what Learn and Review follow."""
+        """Today's plan to the interview (None without a date): what Learn and Review follow.
+        Focus as in `readiness`."""
+        focus_topics = self._focus(user, focus_topics)
         now = self._now()
         today = local_day(now, self.tz)
         with self.store.read() as conn:
@@ -865,7 +880,11 @@ class ProgressService:
         )
 
     def trusted_stats(
-        self, user: str, *, questions: Sequence[Question] = (), focus_topics: Sequence[str] = ()
+        self,
+        user: str,
+        *,
+        questions: Sequence[Question] = (),
+        focus_topics: Sequence[str] | None = None,
     ) -> TrustedStats:
         """Readiness, true retention, the stability / interval distribution and how far the
         profile is from a fit (the `readiness`, `retention`, `memory` and `optimizer` parts of

@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": ("quizapp.cli.progress_cmds", "export_cmd"),
     "import": ("quizapp.cli.progress_cmds", "import_cmd"),
     "reset": ("quizapp.cli.progress_cmds", "reset_cmd"),
+    "optimize": ("quizapp.cli.readiness_cmds", "optimize_cmd"),
 }
 
 SHORT_HELP: dict[str, str] = {
@@ -37,6 +38,7 @@ SHORT_HELP: dict[str, str] = {
     "export": "Export a profile's progress as JSON.",
     "import": "Import progress exported with `quizapp export`.",
     "reset": "Forget progress on a question or topic.",
+    "optimize": "Fit the scheduler to a profile's own reviews.",
 }
 
 

@@ -1,0 +1,277 @@
+"""Readiness benchmark: does the plan get a learner ready, and can its forecast be trusted?
+
+Simulated learners with known memory parameters (each a hidden FSRS parameter vector, different
+from fsrs's defaults) practise the bundled bank for 60 days toward an interview on day 60, through
+the real progress service (SQLite in a temporary folder): each day they do what Learn and Review
+serve (`ProgressService.next_questions`, which follows the plan), and each answer is right with the
+learner's true recall probability (the hidden model's retrievability; a first answer is right with
+the learner's own first-try rate). No runner: results are recorded directly.
+
+On day 30 the profile's scheduler is fitted (`quizapp.fitting.fit`, fsrs's optimizer in its own
+process) and the forecast for day 60 is taken (`ProgressService.readiness(...).at_pace`). On the
+day (12:00, nothing studied that day) we measure the learner's true expected share right (mean true
+recall over the bank; unseen 0) and also draw one answer per question.
+
+Prints one JSON line:
+- calibration_error_points: |forecast on day 30 for day 60 - true share right on day 60| x 100,
+  mean over learners (target <= 5);
+- share_at_target: share of focus questions whose retrievability on the day (the profile's model)
+  is at least the target retention (target >= 0.90); share_at_target_true: the same by the hidden
+  model;
+- log_loss_default / log_loss_fitted (and RMSE): on reviews held out of the fit, at day 60
+  (fitted must be lower).
+
+Usage: python bench/readiness.py [--learners 3] [--days 60] [--seed 1] [--no-fit]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fsrs import Card, Rating, Scheduler
+from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
+
+from quizapp import fitting
+from quizapp.bank import load_bank
+from quizapp.bank.models import Question
+from quizapp.config import resolve_bank_dirs
+from quizapp.grading.types import GradeResult, GradeStatus
+from quizapp.progress import ProgressService
+from quizapp.readiness import interview_moment
+from quizapp.store import open_store
+
+START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # day 0, 09:00 UTC (the study zone is UTC)
+MAX_ANSWERS_A_DAY = 300
+
+
+@dataclass
+class Learner:
+    """A hidden memory model: FSRS with its own parameters; first tries right with `first_right`."""
+
+    name: str
+    parameters: tuple[float, ...]
+    first_right: float
+    rng: random.Random
+    scheduler: Scheduler = field(init=False)
+    cards: dict[str, Card] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.scheduler = Scheduler(parameters=self.parameters, enable_fuzzing=False)
+
+    def recall(self, qid: str, at: datetime) -> float:
+        card = self.cards.get(qid)
+        if card is None:
+            return self.first_right
+        return float(self.scheduler.get_card_retrievability(card, current_datetime=at))
+
+    def answer(self, qid: str, at: datetime) -> bool:
+        return self.rng.random() < self.recall(qid, at)
+
+    def learn(self, qid: str, rating: int, at: datetime) -> None:
+        card = self.cards.get(qid) or Card(card_id=len(self.cards) + 1, due=at)
+        self.cards[qid], _ = self.scheduler.review_card(card, Rating(rating), review_datetime=at)
+
+
+def hidden_parameters(rng: random.Random) -> tuple[float, ...]:
+    """fsrs's defaults, each scaled by a random factor in [0.5, 1.6] (in bounds): a learner whose
+    memory the defaults mis-predict."""
+    values = []
+    for default, lo, hi in zip(
+        DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True
+    ):
+        values.append(min(max(default * rng.uniform(0.5, 1.6), lo), hi))
+    return tuple(values)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def result_for(q: Question, correct: bool, seed: int) -> GradeResult:
+    return GradeResult(
+        question_id=q.id,
+        seed=seed,
+        status=GradeStatus.CORRECT if correct else GradeStatus.INCORRECT,
+        given="simulated",
+        score=(1.0 if correct else 0.0) if q.kind.value == "recall" else None,
+        device="cpu",
+        torch_version="sim",
+    )
+
+
+def study_day(
+    service: ProgressService, clock: Clock, learner: Learner, bank: dict[str, Question]
+) -> int:
+    """One day's practice: everything Learn and Review serve (due reviews, the plan's new ones),
+    answered one at a time, learning steps included (they come back within the day)."""
+    questions = list(bank.values())
+    answered = 0
+    while answered < MAX_ANSWERS_A_DAY:
+        queue = service.next_questions(learner.name, questions=questions, mode="mixed", limit=1)
+        if not queue:  # learning steps due within LEARN_AHEAD are already served
+            return answered
+        item = queue[0]
+        q = bank[item.question_id]
+        correct = learner.answer(q.id, clock.now)
+        latency = learner.rng.lognormvariate(math.log(25.0), 0.6)
+        record = service.record_attempt(
+            learner.name,
+            q,
+            result_for(q, correct, item.seed),
+            answer="simulated",
+            latency_s=latency,
+            hints_used=0,
+        )
+        assert record is not None
+        learner.learn(q.id, record.rating, clock.now)
+        answered += 1
+        clock.now += timedelta(seconds=latency + 5)
+    return answered
+
+
+def run_learner(index: int, args: argparse.Namespace, bank: dict[str, Question]) -> dict[str, float]:
+    rng = random.Random(args.seed * 1000 + index)
+    random.seed(args.seed * 1000 + index)  # fsrs's fuzz draws from the global generator
+    learner = Learner(
+        name=f"learner{index}",
+        parameters=hidden_parameters(rng),
+        first_right=rng.uniform(0.4, 0.75),
+        rng=rng,
+    )
+    interview_day = (START + timedelta(days=args.days)).date()
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = Clock(START)
+        store = open_store(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+        service = ProgressService(store, clock=clock, tz=UTC, rng=rng)
+        service.add_user(learner.name)
+        service.set_interview(learner.name, interview_day)
+        questions = list(bank.values())
+        forecast_day30: float | None = None
+        fit_day30: bool = False
+        answers = 0
+        for day in range(args.days):
+            clock.now = START + timedelta(days=day)
+            if day == args.days // 2:
+                if not args.no_fit and not fitting.reviews_needed(
+                    service.review_histories(learner.name)
+                ):
+                    result = fitting.fit(service.review_histories(learner.name))
+                    service.set_fsrs_parameters(learner.name, result.parameters)
+                    fit_day30 = True
+                ready = service.readiness(learner.name, questions=questions)
+                assert ready is not None
+                forecast_day30 = ready.at_pace
+            answers += study_day(service, clock, learner, bank)
+        # The interview: 12:00 on day 60, nothing studied that day.
+        moment = interview_moment(interview_day, UTC)
+        clock.now = moment
+        true_share = sum(learner.recall(q, moment) if q in learner.cards else 0.0 for q in bank)
+        true_share /= len(bank)
+        drawn = sum(1 for q in bank if q in learner.cards and learner.answer(q, moment)) / len(bank)
+        final = service.readiness(learner.name, questions=questions)
+        assert final is not None
+        target = final.target_retention
+        profile = service.readiness_settings(learner.name)
+        model = service._scheduler_of(profile)  # the profile's own model, as the forecast uses it
+        memories = {m.question_id: m for m in _memories(service, learner.name)}
+        at_target = sum(
+            1
+            for q in bank
+            if q in memories
+            and model.get_card_retrievability(memories[q].to_card(), current_datetime=moment)
+            >= target
+        )
+        at_target_true = sum(
+            1 for q in bank if q in learner.cards and learner.recall(q, moment) >= target
+        )
+        histories = service.review_histories(learner.name)
+        losses: dict[str, float] = {}
+        if not args.no_fit and not fitting.reviews_needed(histories):
+            fit = fitting.fit(histories)
+            losses = {
+                "log_loss_default": fit.default.log_loss,
+                "log_loss_fitted": fit.fitted.log_loss,
+                "rmse_default": fit.default.rmse,
+                "rmse_fitted": fit.fitted.rmse,
+                "held_out_reviews": fit.fitted.reviews,
+            }
+        service.close()
+    assert forecast_day30 is not None
+    return {
+        "forecast_day30": forecast_day30,
+        "fitted_day30": fit_day30,
+        "true_share": true_share,
+        "drawn_share": drawn,
+        "share_at_target": at_target / len(bank),
+        "share_at_target_true": at_target_true / len(bank),
+        "answers": answers,
+        **losses,
+    }
+
+
+def _memories(service: ProgressService, user: str) -> list:  # type: ignore[type-arg]
+    from quizapp.store import repository as repo
+
+    with service.store.read() as conn:
+        return service._memories(conn, repo.user_id(conn, user))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=3)
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-fit", action="store_true", help="skip fsrs's optimizer")
+    args = parser.parse_args()
+    bank = dict(load_bank(resolve_bank_dirs(())).questions)
+    started = time.perf_counter()
+    runs = [run_learner(i, args, bank) for i in range(args.learners)]
+
+    def mean(key: str) -> float | None:
+        values = [r[key] for r in runs if key in r]
+        return sum(values) / len(values) if values else None
+
+    calibration = [abs(r["forecast_day30"] - r["true_share"]) * 100 for r in runs]
+    out = {
+        "bench": "readiness",
+        "learners": args.learners,
+        "days": args.days,
+        "questions": len(bank),
+        "calibration_error_points": round(sum(calibration) / len(calibration), 2),
+        "calibration_error_points_max": round(max(calibration), 2),
+        "forecast_day30": round(mean("forecast_day30") or 0, 4),
+        "true_share_day60": round(mean("true_share") or 0, 4),
+        "drawn_share_day60": round(mean("drawn_share") or 0, 4),
+        "share_at_target": round(mean("share_at_target") or 0, 4),
+        "share_at_target_true": round(mean("share_at_target_true") or 0, 4),
+        "fitted_on_day30": sum(1 for r in runs if r["fitted_day30"]),
+        "answers_per_learner": round(mean("answers") or 0),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    for key in ("log_loss_default", "log_loss_fitted", "rmse_default", "rmse_fitted"):
+        value = mean(key)
+        out[key] = None if value is None else round(value, 4)
+    out["fitted_beats_default"] = (
+        out["log_loss_fitted"] is not None
+        and out["log_loss_default"] is not None
+        and out["log_loss_fitted"] < out["log_loss_default"]
+    )
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
