@@ -21,7 +21,10 @@ Prints one JSON line:
 - log_loss_default / log_loss_fitted (and RMSE): on reviews held out of the fit, at day 60
   (fitted must be lower).
 
-Usage: python bench/readiness.py [--learners 3] [--days 60] [--seed 1] [--no-fit]
+The bank is `--copies` copies of the bundled bank (ids suffixed ~0, ~1, ...), each day's session
+starts at a random hour between 07:00 and 21:00.
+
+Usage: python bench/readiness.py [--learners 3] [--days 60] [--copies 2] [--seed 1] [--no-fit]
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ from quizapp.progress import ProgressService
 from quizapp.readiness import interview_moment
 from quizapp.store import open_store
 
-START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # day 0, 09:00 UTC (the study zone is UTC)
+START = datetime(2027, 1, 4, 0, 0, tzinfo=UTC)  # day 0 (the study zone is UTC)
+FIRST_HOUR, LAST_HOUR = 7, 21  # each day's session starts at a random time between these
 MAX_ANSWERS_A_DAY = 300
 
 
@@ -163,7 +167,8 @@ def run_learner(index: int, args: argparse.Namespace, bank: dict[str, Question])
         fit_day30: bool = False
         answers = 0
         for day in range(args.days):
-            clock.now = START + timedelta(days=day)
+            start_hour = rng.uniform(FIRST_HOUR, LAST_HOUR)
+            clock.now = START + timedelta(days=day, hours=start_hour)
             if day == args.days // 2:
                 if not args.no_fit and not fitting.reviews_needed(
                     service.review_histories(learner.name)
@@ -234,9 +239,17 @@ def main() -> int:
     parser.add_argument("--learners", type=int, default=3)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--copies", type=int, default=2, help="copies of the bundled bank")
     parser.add_argument("--no-fit", action="store_true", help="skip fsrs's optimizer")
     args = parser.parse_args()
-    bank = dict(load_bank(resolve_bank_dirs(())).questions)
+    real = list(load_bank(resolve_bank_dirs(())).questions.values())
+    # `--copies` independent copies of the bundled bank (ids suffixed): a bank the size of a
+    # real user's, so that 30 days give the optimizer enough reviews to fit.
+    bank = {
+        f"{q.id}~{c}": q.model_copy(update={"id": f"{q.id}~{c}"})
+        for c in range(args.copies)
+        for q in real
+    }
     started = time.perf_counter()
     runs = [run_learner(i, args, bank) for i in range(args.learners)]
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         UserInfo,
         UserSettings,
     )
+    from quizapp.readiness import TrustedStats
     from quizapp.runner import Runner
     from quizapp.stats import Stats
 
@@ -283,6 +284,11 @@ class QuizService:
 
     def stats(self, user: str) -> Stats:
         return self.progress.stats(user, questions=list(self._bank.questions.values()))
+
+    def trusted_stats(self, user: str) -> TrustedStats:
+        """Readiness (forecast and plan to the interview), true retention, the memory
+        distribution and how far the profile is from a fitted scheduler."""
+        return self.progress.trusted_stats(user, questions=list(self._bank.questions.values()))
 
     def _playable(self, topic: str | None) -> list[Question]:
         device = self.runner.state.device

@@ -18,6 +18,7 @@ from quizapp.tui.lifecycle import unless_closing
 from quizapp.tui.practice import format_seconds, plural
 from quizapp.tui.widgets.charts import Chart, bars_text, forecast_text, heatmap_text
 from quizapp.tui.widgets.header import QuizHeader
+from quizapp.tui.widgets.readiness import ReadinessPanel
 
 if TYPE_CHECKING:
     from quizapp.tui.app import QuizApp
@@ -40,6 +41,7 @@ class StatsScreen(Screen[None]):
         yield QuizHeader()
         with VerticalScroll(id="stats"):
             yield Static("Loading…", id="st-totals")
+            yield ReadinessPanel(id="st-readiness")
             with Horizontal(id="st-row"):
                 with Vertical(id="st-accuracy-box"):
                     yield Static("Accuracy by topic", classes="section-title")
