@@ -146,7 +146,9 @@ def study_day(
     return answered
 
 
-def run_learner(index: int, args: argparse.Namespace, bank: dict[str, Question]) -> dict[str, float]:
+def run_learner(
+    index: int, args: argparse.Namespace, bank: dict[str, Question]
+) -> dict[str, float]:
     rng = random.Random(args.seed * 1000 + index)
     random.seed(args.seed * 1000 + index)  # fsrs's fuzz draws from the global generator
     learner = Learner(

@@ -232,8 +232,8 @@ class ProgressService:
         self.rng = rng
         self.fuzz = fuzz
         self.scheduler = readiness.make_scheduler(fuzz=fuzz)
-        # (parameters JSON, target) -> the profile's scheduler; built once per distinct profile.
-        self._schedulers: dict[tuple[str | None, float], Scheduler] = {}
+        # parameters JSON -> the profile's scheduler; built once per distinct parameter set.
+        self._schedulers: dict[str | None, Scheduler] = {}
         # id(question) -> (question, hash); the question is kept so its id cannot be reused.
         self._hashes: dict[int, tuple[Question, str]] = {}
 
@@ -610,16 +610,11 @@ class ProgressService:
         )
 
     def _scheduler_of(self, profile: ProfileReadiness) -> Scheduler:
-        """The profile's scheduler: its fitted parameters and its target retention."""
-        key = (
-            json.dumps(profile.parameters) if profile.parameters else None,
-            profile.target_retention,
-        )
+        """The profile's scheduler: fsrs's defaults, or the parameters fitted to it."""
+        key = json.dumps(profile.parameters) if profile.parameters else None
         scheduler = self._schedulers.get(key)
         if scheduler is None:
-            scheduler = readiness.make_scheduler(
-                profile.parameters, target_retention=profile.target_retention, fuzz=self.fuzz
-            )
+            scheduler = readiness.make_scheduler(profile.parameters, fuzz=self.fuzz)
             self._schedulers[key] = scheduler
         return scheduler
 

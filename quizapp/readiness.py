@@ -34,6 +34,7 @@ from fsrs import Card, Rating, Scheduler, State
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 DEFAULT_TARGET_RETENTION = 0.9
+SCHEDULER_RETENTION = 0.9  # the scheduler's everyday desired retention (fsrs's default)
 INTERVIEW_HOUR = 12  # "on the day" is this hour, local time
 # New questions are introduced until this many days before the interview, so that each one gets a
 # second look on a later day before it (FSRS's first interval after graduating is at least a day).
@@ -64,17 +65,13 @@ class ReviewKind(StrEnum):
     YOUNG = "young"  # previous interval of 1 to MATURE_DAYS days
 
 
-def make_scheduler(
-    parameters: Sequence[float] | None = None,
-    *,
-    target_retention: float = DEFAULT_TARGET_RETENTION,
-    fuzz: bool = True,
-) -> Scheduler:
-    """The profile's FSRS scheduler: its fitted parameters (None: fsrs's defaults) and its target
-    retention as the desired retention."""
+def make_scheduler(parameters: Sequence[float] | None = None, *, fuzz: bool = True) -> Scheduler:
+    """The profile's FSRS scheduler: its fitted parameters (None: fsrs's defaults). Its day-to-day
+    desired retention stays SCHEDULER_RETENTION; the target retention is for the interview day and
+    acts through `effective_due` (a higher target pulls reviews in before the day)."""
     return Scheduler(
         parameters=tuple(parameters) if parameters is not None else DEFAULT_PARAMETERS,
-        desired_retention=target_retention,
+        desired_retention=SCHEDULER_RETENTION,
         enable_fuzzing=fuzz,
     )
 
