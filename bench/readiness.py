@@ -86,13 +86,22 @@ class Learner:
 
 
 def hidden_parameters(rng: random.Random) -> tuple[float, ...]:
-    """fsrs's defaults, each scaled by a random factor in [0.5, 1.6] (in bounds): a learner whose
-    memory the defaults mis-predict."""
+    """A learner the defaults mis-predict, the way people differ: initial stabilities (w0-w3)
+    all scaled by one memory factor (log-uniform, 0.4x to 2.5x), the forgetting curve's decay
+    (w20) drawn across its range, every other parameter within +-25% of fsrs's defaults; all
+    inside fsrs's bounds."""
+    memory = math.exp(rng.uniform(math.log(0.4), math.log(2.5)))
     values = []
-    for default, lo, hi in zip(
-        DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True
+    for i, (default, lo, hi) in enumerate(
+        zip(DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True)
     ):
-        values.append(min(max(default * rng.uniform(0.5, 1.6), lo), hi))
+        if i <= 3:
+            value = default * memory
+        elif i == 20:
+            value = rng.uniform(0.15, 0.6)
+        else:
+            value = default * rng.uniform(0.75, 1.25)
+        values.append(min(max(value, lo), hi))
     return tuple(values)
 
 
