@@ -910,6 +910,7 @@ class ProgressService:
             memory=readiness.memory_distribution(memories),
             reviews_for_fit=fitting.countable_reviews(train),
             reviews_needed_for_fit=fitting.reviews_needed(histories),
+            fitted=self.readiness_settings(user).parameters is not None,
         )
 
     # -- statistics ------------------------------------------------------------------------

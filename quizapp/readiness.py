@@ -664,6 +664,7 @@ class TrustedStats:
     memory: list[Bucket]
     reviews_for_fit: int  # reviews the optimizer can learn from
     reviews_needed_for_fit: int  # more needed before `quizapp optimize` can fit (0: enough)
+    fitted: bool = False  # the profile already schedules with fitted parameters
 
     def to_json(self) -> dict[str, Any]:
         def count(c: RetentionCount) -> dict[str, Any]:
@@ -686,6 +687,7 @@ class TrustedStats:
             "optimizer": {
                 "reviews": self.reviews_for_fit,
                 "needed": self.reviews_needed_for_fit,
+                "fitted": self.fitted,
             },
         }
 

@@ -59,8 +59,8 @@ def render_readiness(console: Console, readiness: Readiness) -> None:
     console.print(
         f"Ready {readiness.today:.0%} today; on the day {readiness.at_pace:.0%} following the "
         f"plan ({readiness.on_the_day:.0%} if you stopped now); target retention "
-        f"{readiness.target_retention:.0%}, {readiness.below_target} seen question(s) below it "
-        f"on the day"
+        f"{readiness.target_retention:.0%} ({readiness.below_target} seen question(s) would be "
+        "below it on the day without the plan's reviews)"
     )
     plan = readiness.plan
     console.print(
@@ -119,6 +119,11 @@ def render_trusted(console: Console, trusted: TrustedStats, *, user: str) -> Non
         console.print(
             f"Fitting the scheduler to you needs {trusted.reviews_needed_for_fit} more review(s) "
             f"({trusted.reviews_for_fit} so far)."
+        )
+    elif trusted.fitted:
+        console.print(
+            f"The scheduler is fitted to you ({trusted.reviews_for_fit} reviews); refit now and "
+            f"then: quizapp optimize --user {user}"
         )
     else:
         console.print(

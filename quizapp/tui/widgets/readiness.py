@@ -9,7 +9,6 @@ Drawing is pure functions of plain data (tested on their own).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -94,30 +93,22 @@ def curve_text(
     height: int = CURVE_HEIGHT,
     target: float | None = None,
 ) -> Text:
-    """The forecast as a filled curve, 0 to 100%, today (left) to the day (right), resampled to
-    fit `width` cells with a 5-cell axis; the target retention marked on the axis."""
+    """The forecast as a filled curve, 0 to 100%, today (left) to the day (right), stretched or
+    resampled to fill `width` cells beside a 5-cell axis; days at or above the target in green."""
     if not shares:
         return Text("no forecast", style="dim")
     columns = max(8, width - 6)
     points = [shares[min(len(shares) - 1, i * len(shares) // columns)] for i in range(columns)]
-    if len(shares) < columns:
-        points = list(shares)
     points[-1] = shares[-1]
     out = Text()
-    target_row = None if target is None else max(1, math.ceil(target * height))
+    goal = 1.0 if target is None else target
     for row in range(height, 0, -1):
-        axis = (
-            f"{round(row / height * 100):>3}% "
-            if row in (height, math.ceil(height / 2))
-            else "     "
-        )
-        if row == target_row:
-            axis = "tgt─ "
+        axis = {height: "100% ", 1: "  0% "}.get(row, "     ")
         out.append(axis, style="dim")
         for share in points:
             level = share * height - (row - 1)
             cell = VERTICAL[max(0, min(8, round(level * 8)))]
-            out.append(cell, style="green" if share >= (target or 1) else "cyan")
+            out.append(cell, style="green" if share >= goal else "cyan")
         out.append("\n")
     left, right = labels
     gap = max(1, len(points) - len(left) - len(right))
@@ -162,8 +153,7 @@ def optimizer_text(trusted: Any, user: str) -> Text:
             f"review(s) ({trusted.reviews_for_fit} so far).",
             style="dim",
         )
-    fitted = trusted.readiness is not None and trusted.readiness.fitted
-    verb = "Refit" if fitted else "Fit"
+    verb = "Refit" if trusted.fitted else "Fit"
     return Text.assemble(
         (f"{trusted.reviews_for_fit} reviews: enough to fit the scheduler to you. ", ""),
         (f"{verb} it with: quizapp optimize --user {user}", "bold"),
