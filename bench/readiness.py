@@ -24,7 +24,7 @@ Prints one JSON line:
 The bank is `--copies` copies of the bundled bank (ids suffixed ~0, ~1, ...), each day's session
 starts at a random hour between 07:00 and 21:00.
 
-Usage: python bench/readiness.py [--learners 3] [--days 60] [--copies 2] [--seed 1] [--no-fit]
+Usage: python bench/readiness.py [--learners 4] [--days 60] [--copies 2] [--seed 1] [--no-fit]
 """
 
 from __future__ import annotations
@@ -85,12 +85,20 @@ class Learner:
         self.cards[qid], _ = self.scheduler.review_card(card, Rating(rating), review_datetime=at)
 
 
-def hidden_parameters(rng: random.Random) -> tuple[float, ...]:
-    """A learner the defaults mis-predict, the way people differ: initial stabilities (w0-w3)
-    all scaled by one memory factor (log-uniform, 0.4x to 2.5x), the forgetting curve's decay
-    (w20) drawn across its range, every other parameter within +-25% of fsrs's defaults; all
-    inside fsrs's bounds."""
-    memory = math.exp(rng.uniform(math.log(0.4), math.log(2.5)))
+# The learners, as people differ: (name, memory factor on the initial stabilities w0-w3, decay
+# w20 of the forgetting curve, share of first tries right). fsrs's defaults are 1.0 and 0.1542.
+LEARNERS = (
+    ("forgets fast", 0.45, 0.45, 0.5),
+    ("strong memory", 2.2, 0.25, 0.7),
+    ("steep forgetting", 0.8, 0.6, 0.6),
+    ("average", 1.0, 0.3, 0.55),
+)
+
+
+def hidden_parameters(rng: random.Random, memory: float, decay: float) -> tuple[float, ...]:
+    """A learner the defaults mis-predict: initial stabilities (w0-w3) scaled by `memory`, the
+    forgetting curve's decay (w20) set, every other parameter within +-20% of fsrs's defaults;
+    all inside fsrs's bounds."""
     values = []
     for i, (default, lo, hi) in enumerate(
         zip(DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True)
@@ -98,9 +106,9 @@ def hidden_parameters(rng: random.Random) -> tuple[float, ...]:
         if i <= 3:
             value = default * memory
         elif i == 20:
-            value = rng.uniform(0.15, 0.6)
+            value = decay
         else:
-            value = default * rng.uniform(0.75, 1.25)
+            value = default * rng.uniform(0.8, 1.2)
         values.append(min(max(value, lo), hi))
     return tuple(values)
 
@@ -133,25 +141,27 @@ def study_day(
     questions = list(bank.values())
     answered = 0
     while answered < MAX_ANSWERS_A_DAY:
-        queue = service.next_questions(learner.name, questions=questions, mode="mixed", limit=1)
-        if not queue:  # learning steps due within LEARN_AHEAD are already served
+        # A round as the app serves it (due first, then the plan's new ones); again until the
+        # queue is empty (learning steps come back within LEARN_AHEAD).
+        queue = service.next_questions(learner.name, questions=questions, mode="mixed", limit=40)
+        if not queue:
             return answered
-        item = queue[0]
-        q = bank[item.question_id]
-        correct = learner.answer(q.id, clock.now)
-        latency = learner.rng.lognormvariate(math.log(25.0), 0.6)
-        record = service.record_attempt(
-            learner.name,
-            q,
-            result_for(q, correct, item.seed),
-            answer="simulated",
-            latency_s=latency,
-            hints_used=0,
-        )
-        assert record is not None
-        learner.learn(q.id, record.rating, clock.now)
-        answered += 1
-        clock.now += timedelta(seconds=latency + 5)
+        for item in queue:
+            q = bank[item.question_id]
+            correct = learner.answer(q.id, clock.now)
+            latency = learner.rng.lognormvariate(math.log(25.0), 0.6)
+            record = service.record_attempt(
+                learner.name,
+                q,
+                result_for(q, correct, item.seed),
+                answer="simulated",
+                latency_s=latency,
+                hints_used=0,
+            )
+            assert record is not None
+            learner.learn(q.id, record.rating, clock.now)
+            answered += 1
+            clock.now += timedelta(seconds=latency + 5)
     return answered
 
 
@@ -160,10 +170,11 @@ def run_learner(
 ) -> dict[str, float]:
     rng = random.Random(args.seed * 1000 + index)
     random.seed(args.seed * 1000 + index)  # fsrs's fuzz draws from the global generator
+    _label, memory, decay, first_right = LEARNERS[index % len(LEARNERS)]
     learner = Learner(
         name=f"learner{index}",
-        parameters=hidden_parameters(rng),
-        first_right=rng.uniform(0.4, 0.75),
+        parameters=hidden_parameters(rng, memory, decay),
+        first_right=first_right,
         rng=rng,
     )
     interview_day = (START + timedelta(days=args.days)).date()
@@ -247,7 +258,7 @@ def _memories(service: ProgressService, user: str) -> list:  # type: ignore[type
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", type=int, default=3)
+    parser.add_argument("--learners", type=int, default=len(LEARNERS))
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--copies", type=int, default=2, help="copies of the bundled bank")
