@@ -72,6 +72,7 @@ __all__ = [
     "SESSION_MODES",
     "AttemptRecord",
     "ImportSummary",
+    "InterviewAdjustments",
     "ProfileReadiness",
     "ProgressService",
     "QueueItem",
@@ -152,6 +153,14 @@ class ProfileReadiness:
     target_retention: float
     parameters: tuple[float, ...] | None  # fitted FSRS parameters; None: fsrs's defaults
     fitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InterviewAdjustments:
+    """See ProgressService.interview_adjustments."""
+
+    new_per_day: int | None
+    due: dict[str, datetime]
 
 
 @dataclass(frozen=True)
@@ -573,13 +582,10 @@ class ProgressService:
         new_today = sum(1 for r in rows if r.first_day == today)
         cards = [CardView(r[0], r[1], r[2], r[3], r[4]) for r in rows]
         if profile.interview_date is not None:
-            # Follow the plan to the interview: intervals cut so reviews land before the day,
-            # and the day's new questions at the plan's pace (docs/progress.md, "Readiness").
-            plan = self.plan(user, questions=questions)
-            if plan is not None:
-                per_day = plan.new_per_day
-            due = self._effective_dues(profile, rows, now)
-            cards = [replace(c, due=due[c.question_id]) for c in cards]
+            # Follow the plan to the interview (docs/progress.md, "Readiness").
+            follow = self.interview_adjustments(user, questions=questions)
+            per_day = follow.new_per_day if follow.new_per_day is not None else per_day
+            cards = [replace(c, due=follow.due.get(c.question_id, c.due)) for c in cards]
         return build_queue(
             mode=mode,
             question_ids=[q.id for q in scope],
@@ -842,7 +848,30 @@ class ProgressService:
             fitted=profile.parameters is not None,
         )
 
-    def plan(
+    def interview_adjustments(
+        self, user: str, *, questions: Sequence[Question]
+    ) -> InterviewAdjustments:
+        """What a round planner changes to follow the plan to the interview: today's new-question
+        pace (None: keep the profile's new-per-day) and each card's due date after the interval
+        cut (absent: unchanged). Without an interview date, nothing changes."""
+        now = self._now()
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            profile = self._profile(conn, uid)
+            if profile.interview_date is None:
+                return InterviewAdjustments(None, {})
+            memories = self._memories(conn, uid)
+        plan = self.readiness_plan(user, questions=questions)
+        due = self._effective_dues(profile, memories, now)
+        by_id = {m.question_id: m for m in memories}
+        return InterviewAdjustments(
+            new_per_day=plan.new_per_day if plan is not None else None,
+            due={
+                m.question_id: due[m.question_id] for m in memories if due[m.question_id] != m.due
+            },
+        )
+
+    def readiness_plan(
         self,
         user: str,
         *,

@@ -56,7 +56,7 @@ def test_export_and_import_carry_the_readiness_settings(service: ProgressService
 def test_no_interview_means_no_readiness(service: ProgressService) -> None:
     service.add_user("ann")
     assert service.readiness("ann", questions=make_bank(5)) is None
-    assert service.plan("ann", questions=make_bank(5)) is None
+    assert service.readiness_plan("ann", questions=make_bank(5)) is None
     assert service.trusted_stats("ann", questions=make_bank(5)).to_json()["readiness"] is None
 
 
@@ -95,10 +95,15 @@ def test_learn_follows_the_plan_pace(service: ProgressService) -> None:
     assert len(service.next_questions("ann", questions=bank, mode="learn", limit=50)) == 2
     # 60 unseen, 11 days left: new questions until 2 days before, i.e. ceil(60 / 10) = 6 a day.
     service.set_interview("ann", service.today() + timedelta(days=11))
-    plan = service.plan("ann", questions=bank)
+    plan = service.readiness_plan("ann", questions=bank)
     assert plan is not None
     assert (plan.needed_per_day, plan.new_today) == (6, 6)
     assert len(service.next_questions("ann", questions=bank, mode="learn", limit=50)) == 6
+    # What a round planner applies: the plan's pace (and cut due dates, none yet).
+    follow = service.interview_adjustments("ann", questions=bank)
+    assert (follow.new_per_day, follow.due) == (6, {})
+    service.set_interview("ann", None)
+    assert service.interview_adjustments("ann", questions=bank).new_per_day is None
 
 
 def test_a_review_that_would_fall_after_the_day_is_cut_to_land_before_it(
