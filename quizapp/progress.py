@@ -863,7 +863,6 @@ class ProgressService:
             memories = self._memories(conn, uid)
         plan = self.readiness_plan(user, questions=questions)
         due = self._effective_dues(profile, memories, now)
-        by_id = {m.question_id: m for m in memories}
         return InterviewAdjustments(
             new_per_day=plan.new_per_day if plan is not None else None,
             due={
