@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from quizapp.grading.live import LiveGrader
     from quizapp.progress import (
         AttemptRecord,
+        ProfileReadiness,
         ProgressService,
         QueueItem,
         UserInfo,
@@ -284,6 +286,19 @@ class QuizService:
 
     def stats(self, user: str) -> Stats:
         return self.progress.stats(user, questions=list(self._bank.questions.values()))
+
+    def readiness_settings(self, user: str) -> ProfileReadiness:
+        """The profile's interview date, target retention and fitted parameters (if any)."""
+        return self.progress.readiness_settings(user)
+
+    def set_readiness(
+        self, user: str, *, interview: date | None, target_retention: float | None = None
+    ) -> ProfileReadiness:
+        """Saves the interview date (None: none) and, when given, the target retention."""
+        self.progress.set_interview(user, interview)
+        if target_retention is not None:
+            self.progress.set_target_retention(user, target_retention)
+        return self.progress.readiness_settings(user)
 
     def trusted_stats(self, user: str) -> TrustedStats:
         """Readiness (forecast and plan to the interview), true retention, the memory
