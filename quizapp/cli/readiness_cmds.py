@@ -48,10 +48,18 @@ def _pct(value: float | None) -> str:
     )
 
 
-def curve_line(readiness: Readiness, width: int = 60) -> str:
-    """The forecast curve as a sparkline (0% to 100%), today to the day."""
+def curve_line(readiness: Readiness, width: int = 60) -> tuple[str, float]:
+    """The forecast curve as a sparkline, today to the day, and the share its lowest block
+    stands for (0, or a tenth below the lowest point when the curve sits high)."""
     shares = [p.share for p in readiness.curve][-width:]
-    return "".join(SPARK[min(len(SPARK) - 1, int(s * len(SPARK)))] for s in shares)
+    if not shares:
+        return "", 0.0
+    low = max(0.0, math.floor(min(shares) * 10) / 10 - 0.1) if min(shares) >= 0.5 else 0.0
+    span = 1.0 - low
+    line = "".join(
+        SPARK[max(0, min(len(SPARK) - 1, int((s - low) / span * len(SPARK))))] for s in shares
+    )
+    return line, low
 
 
 def render_readiness(console: Console, readiness: Readiness) -> None:
@@ -67,9 +75,10 @@ def render_readiness(console: Console, readiness: Readiness) -> None:
         f"Plan: {plan.line()} (needs {plan.needed_per_day} new a day for {plan.unseen} unseen"
         + (f", new until {plan.learn_until})" if plan.learn_until else ")")
     )
+    line, low = curve_line(readiness)
     console.print(
-        Text("forecast to the day  ")
-        + Text(curve_line(readiness), style="cyan")
+        Text(f"forecast to the day ({low:.0%}-100%)  ")
+        + Text(line, style="cyan")
         + Text(f"  {readiness.at_pace:.0%}")
     )
     table = Table("topic", "questions", "seen", "today", "on the day", "at pace", "below target")

@@ -93,6 +93,9 @@ def test_curve_text_fits_its_width_and_spans_zero_to_full() -> None:
     assert lines[-1].strip().startswith("today 0%") and lines[-1].endswith("15 Jan 100%")
     assert lines[0].rstrip().endswith("█") and lines[-2][5] == " "  # empty at 0, full at 100%
     assert curve_text([], ("a", "b"), 40).plain == "no forecast"
+    # A curve that sits high gets an axis that starts below its lowest point.
+    high = curve_text([0.91, 0.93, 0.94], ("a", "b"), 40).plain.split("\n")
+    assert high[-2].startswith(" 80% ") and high[0].startswith("100% ")
 
 
 async def test_home_shows_countdown_forecast_and_plan_at_80x24() -> None:

@@ -9,6 +9,7 @@ Drawing is pure functions of plain data (tested on their own).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -93,7 +94,7 @@ def curve_text(
     height: int = CURVE_HEIGHT,
     target: float | None = None,
 ) -> Text:
-    """The forecast as a filled curve, 0 to 100%, today (left) to the day (right), stretched or
+    """The forecast as a filled curve up to 100%, today (left) to the day (right), stretched or
     resampled to fill `width` cells beside a 5-cell axis; days at or above the target in green."""
     if not shares:
         return Text("no forecast", style="dim")
@@ -102,11 +103,15 @@ def curve_text(
     points[-1] = shares[-1]
     out = Text()
     goal = 1.0 if target is None else target
+    # The axis starts at 0, or a tenth below the lowest point when the whole curve sits high
+    # (a 91% -> 94% forecast drawn from 0 would be a flat block).
+    low = max(0.0, math.floor(min(points) * 10) / 10 - 0.1) if min(points) >= 0.5 else 0.0
+    span = 1.0 - low
     for row in range(height, 0, -1):
-        axis = {height: "100% ", 1: "  0% "}.get(row, "     ")
+        axis = {height: "100% ", 1: f"{low:>4.0%} "}.get(row, "     ")
         out.append(axis, style="dim")
         for share in points:
-            level = share * height - (row - 1)
+            level = (share - low) / span * height - (row - 1)
             cell = VERTICAL[max(0, min(8, round(level * 8)))]
             out.append(cell, style="green" if share >= goal else "cyan")
         out.append("\n")
