@@ -154,3 +154,8 @@ def test_home_with_an_interview_80x24(snap_compare: Any) -> None:
 
 def test_stats_with_an_interview_80x24(snap_compare: Any) -> None:
     assert snap(snap_compare, create_app(ReadyFake()), steps("s", wait_for=on(StatsScreen)), SMALL)
+
+
+def test_stats_with_an_interview_120x40(snap_compare: Any) -> None:
+    run = steps("s", wait_for=on(StatsScreen))
+    assert snap(snap_compare, create_app(ReadyFake(enough_for_fit=True)), run, (120, 40))
