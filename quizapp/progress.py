@@ -932,13 +932,15 @@ class ProgressService:
             ]
         histories = self.review_histories(user)
         train, _test = fitting.split(histories)
+        parameters = self.readiness_settings(user).parameters
         return TrustedStats(
             readiness=self.readiness(user, questions=questions, focus_topics=focus_topics),
             retention=readiness.true_retention(answers, today),
             memory=readiness.memory_distribution(memories),
             reviews_for_fit=fitting.countable_reviews(train),
             reviews_needed_for_fit=fitting.reviews_needed(histories),
-            fitted=self.readiness_settings(user).parameters is not None,
+            fitted=parameters is not None,
+            parameters=parameters,
         )
 
     # -- statistics ------------------------------------------------------------------------

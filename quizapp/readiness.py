@@ -665,6 +665,7 @@ class TrustedStats:
     reviews_for_fit: int  # reviews the optimizer can learn from
     reviews_needed_for_fit: int  # more needed before `quizapp optimize` can fit (0: enough)
     fitted: bool = False  # the profile already schedules with fitted parameters
+    parameters: tuple[float, ...] | None = None  # those parameters (None: fsrs's defaults)
 
     def to_json(self) -> dict[str, Any]:
         def count(c: RetentionCount) -> dict[str, Any]:
@@ -688,6 +689,8 @@ class TrustedStats:
                 "reviews": self.reviews_for_fit,
                 "needed": self.reviews_needed_for_fit,
                 "fitted": self.fitted,
+                # The parameters every retrievability above was computed with.
+                "parameters": list(self.parameters or DEFAULT_PARAMETERS),
             },
         }
 
