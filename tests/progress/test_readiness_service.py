@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from conftest import Clock
 from fsrs.scheduler import DEFAULT_PARAMETERS
 from progress_helpers import make_question, result
 from readiness_helpers import make_bank, practise
@@ -60,7 +60,7 @@ def test_no_interview_means_no_readiness(service: ProgressService) -> None:
     assert service.trusted_stats("ann", questions=make_bank(5)).to_json()["readiness"] is None
 
 
-def test_readiness_matches_the_cards_retrievability(service: ProgressService, clock: Clock) -> None:
+def test_readiness_matches_the_cards_retrievability(service: ProgressService, clock: Any) -> None:
     service.add_user("ann")
     bank = make_bank(30)
     practise(service, clock, "ann", bank[:20], days=12)
@@ -107,7 +107,7 @@ def test_learn_follows_the_plan_pace(service: ProgressService) -> None:
 
 
 def test_a_review_that_would_fall_after_the_day_is_cut_to_land_before_it(
-    service: ProgressService, clock: Clock
+    service: ProgressService, clock: Any
 ) -> None:
     q = make_question("shapes.q")
     start = clock.now
@@ -144,7 +144,7 @@ def test_a_review_that_would_fall_after_the_day_is_cut_to_land_before_it(
 
 
 def test_fitted_parameters_drive_the_scheduler_and_reschedule_cards(
-    service: ProgressService, clock: Clock
+    service: ProgressService, clock: Any
 ) -> None:
     service.add_user("ann")
     bank = make_bank(12)
@@ -189,7 +189,7 @@ def test_damaged_stored_parameters_fall_back_to_the_defaults(service: ProgressSe
 
 
 def test_trusted_stats_report_retention_memory_and_the_fit_distance(
-    service: ProgressService, clock: Clock
+    service: ProgressService, clock: Any
 ) -> None:
     service.add_user("ann")
     bank = make_bank(15)
