@@ -85,30 +85,35 @@ class Learner:
         self.cards[qid], _ = self.scheduler.review_card(card, Rating(rating), review_datetime=at)
 
 
-# The learners, as people differ: (name, memory factor on the initial stabilities w0-w3, decay
-# w20 of the forgetting curve, share of first tries right). fsrs's defaults are 1.0 and 0.1542.
+# The learners, as people differ: (name, memory factor on the initial stabilities w0-w3, growth
+# factor on w8 (how much a successful review multiplies stability), decay w20 of the forgetting
+# curve, share of first tries right). fsrs's defaults are 1.0, 1.0 and 0.1542.
 LEARNERS = (
-    ("forgets fast", 0.45, 0.45, 0.5),
-    ("strong memory", 2.2, 0.25, 0.7),
-    ("steep forgetting", 0.8, 0.6, 0.6),
-    ("average", 1.0, 0.3, 0.55),
+    ("forgets fast", 0.45, 0.75, 0.3, 0.5),
+    ("strong memory", 2.2, 1.2, 0.2, 0.7),
+    ("steep forgetting", 0.8, 0.85, 0.5, 0.6),
+    ("average", 1.0, 1.0, 0.1542, 0.55),
 )
 
 
-def hidden_parameters(rng: random.Random, memory: float, decay: float) -> tuple[float, ...]:
-    """A learner the defaults mis-predict: initial stabilities (w0-w3) scaled by `memory`, the
-    forgetting curve's decay (w20) set, every other parameter within +-20% of fsrs's defaults;
-    all inside fsrs's bounds."""
+def hidden_parameters(
+    rng: random.Random, memory: float, growth: float, decay: float
+) -> tuple[float, ...]:
+    """A learner's hidden memory model: initial stabilities (w0-w3) scaled by `memory`, the
+    recall stability growth (w8) by `growth`, the forgetting curve's decay (w20) set, every other
+    parameter within +-10% of fsrs's defaults; all inside fsrs's bounds."""
     values = []
     for i, (default, lo, hi) in enumerate(
         zip(DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True)
     ):
         if i <= 3:
             value = default * memory
+        elif i == 8:
+            value = default * growth
         elif i == 20:
             value = decay
         else:
-            value = default * rng.uniform(0.8, 1.2)
+            value = default * rng.uniform(0.9, 1.1)
         values.append(min(max(value, lo), hi))
     return tuple(values)
 
@@ -170,10 +175,10 @@ def run_learner(
 ) -> dict[str, float]:
     rng = random.Random(args.seed * 1000 + index)
     random.seed(args.seed * 1000 + index)  # fsrs's fuzz draws from the global generator
-    _label, memory, decay, first_right = LEARNERS[index % len(LEARNERS)]
+    label, memory, growth, decay, first_right = LEARNERS[index % len(LEARNERS)]
     learner = Learner(
         name=f"learner{index}",
-        parameters=hidden_parameters(rng, memory, decay),
+        parameters=hidden_parameters(rng, memory, growth, decay),
         first_right=first_right,
         rng=rng,
     )
@@ -238,6 +243,7 @@ def run_learner(
         service.close()
     assert forecast_day30 is not None
     return {
+        "learner": label,
         "forecast_day30": forecast_day30,
         "fitted_day30": fit_day30,
         "true_share": true_share,
@@ -299,6 +305,22 @@ def main() -> int:
     for key in ("log_loss_default", "log_loss_fitted", "rmse_default", "rmse_fitted"):
         value = mean(key)
         out[key] = None if value is None else round(value, 4)
+    out["per_learner"] = [
+        {
+            k: (round(v, 4) if isinstance(v, float) else v)
+            for k, v in r.items()
+            if k
+            in (
+                "learner",
+                "forecast_day30",
+                "true_share",
+                "share_at_target",
+                "log_loss_default",
+                "log_loss_fitted",
+            )
+        }
+        for r in runs
+    ]
     out["fitted_beats_default"] = (
         out["log_loss_fitted"] is not None
         and out["log_loss_default"] is not None
