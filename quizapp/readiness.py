@@ -65,6 +65,39 @@ class ReviewKind(StrEnum):
     YOUNG = "young"  # previous interval of 1 to MATURE_DAYS days
 
 
+MIN_TARGET, MAX_TARGET = 0.5, 1.0  # a target retention is in [0.5, 1)
+
+
+def parse_interview_date(text: str) -> date | None:
+    """An interview date as typed (YYYY-MM-DD; empty: none); ValueError says how to write it."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2027-01-15 (empty: no interview)"
+        ) from None
+
+
+def parse_target_retention(text: str) -> float:
+    """A target retention as typed (0.9, or 90%), or ValueError saying what is allowed."""
+    raw = text.strip().removesuffix("%").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number; write e.g. 0.9 (or 90%)") from None
+    if text.strip().endswith("%") or value > 1:
+        value /= 100
+    if not (MIN_TARGET <= value < MAX_TARGET) or math.isnan(value):
+        raise ValueError(
+            f"target retention must be at least {MIN_TARGET:.0%} and below 100% "
+            f"(got {text.strip()})"
+        )
+    return value
+
+
 def make_scheduler(parameters: Sequence[float] | None = None, *, fuzz: bool = True) -> Scheduler:
     """The profile's FSRS scheduler: its fitted parameters (None: fsrs's defaults). Its day-to-day
     desired retention stays SCHEDULER_RETENTION; the target retention is for the interview day and
@@ -715,6 +748,8 @@ __all__ = [
     "make_scheduler",
     "memory_distribution",
     "needed_new_per_day",
+    "parse_interview_date",
+    "parse_target_retention",
     "retrievability",
     "true_retention",
 ]

@@ -297,3 +297,37 @@ def test_start_of_day_and_moment_order() -> None:
     day = date(2027, 3, 1)
     assert start_of_day(day, UTC) < interview_moment(day, UTC)
     assert math.isclose((interview_moment(day, UTC) - start_of_day(day, UTC)).seconds, 12 * 3600)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("2027-01-15", date(2027, 1, 15)), ("  ", None), ("", None)]
+)
+def test_interview_dates_as_typed(text: str, expected: date | None) -> None:
+    from quizapp.readiness import parse_interview_date
+
+    assert parse_interview_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("0.9", 0.9), ("90%", 0.9), ("95", 0.95), (" 0.5 ", 0.5)]
+)
+def test_target_retention_as_typed(text: str, expected: float) -> None:
+    from quizapp.readiness import parse_target_retention
+
+    assert parse_target_retention(text) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["15/01/2027", "tomorrow", "2027-13-01"])
+def test_bad_interview_dates_say_how_to_write_one(text: str) -> None:
+    from quizapp.readiness import parse_interview_date
+
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        parse_interview_date(text)
+
+
+@pytest.mark.parametrize("text", ["1", "100%", "0.2", "nan", "abc", "-0.9"])
+def test_bad_targets_say_what_is_allowed(text: str) -> None:
+    from quizapp.readiness import parse_target_retention
+
+    with pytest.raises(ValueError, match=r"target retention|not a number"):
+        parse_target_retention(text)

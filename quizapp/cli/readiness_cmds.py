@@ -15,20 +15,16 @@ from rich.table import Table
 from rich.text import Text
 
 from quizapp.cli.options import db_option, json_option, user_option
-from quizapp.readiness import Readiness, TrustedStats
+from quizapp.readiness import Readiness, TrustedStats, parse_interview_date
 
 SPARK = "▁▂▃▄▅▆▇█"
 
 
-def parse_interview(value: str) -> date:
+def parse_interview(value: str) -> date | None:
     try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2027-01-15 "
-            "(--interview '' removes the date)",
-            param_hint="--interview",
-        ) from None
+        return parse_interview_date(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--interview") from None
 
 
 def describe_readiness(settings: object) -> str:

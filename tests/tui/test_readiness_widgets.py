@@ -3,10 +3,14 @@ true retention, memory and optimizer lines; at 80x24 (Pilot and snapshots)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar
 
+import pytest
 from fsrs import State
+from textual.app import App, ComposeResult
+from textual.widgets import Input, Static
 
 from quizapp.readiness import (
     LoggedAnswer,
@@ -19,7 +23,12 @@ from quizapp.readiness import (
 )
 from quizapp.tui.app import create_app
 from quizapp.tui.screens.stats import StatsScreen
-from quizapp.tui.widgets.readiness import ReadinessPanel, ReadinessSummary, curve_text
+from quizapp.tui.widgets.readiness import (
+    InterviewSettings,
+    ReadinessPanel,
+    ReadinessSummary,
+    curve_text,
+)
 
 from .fakes import TODAY, FakeService
 from .helpers import settle, started, text_of, until
@@ -159,3 +168,57 @@ def test_stats_with_an_interview_80x24(snap_compare: Any) -> None:
 def test_stats_with_an_interview_120x40(snap_compare: Any) -> None:
     run = steps("s", wait_for=on(StatsScreen))
     assert snap(snap_compare, create_app(ReadyFake(enough_for_fit=True)), run, (120, 40))
+
+
+class _Host(App[None]):
+    """A bare app that hosts the settings widget with a service of its own (the real settings
+    screen mounts it with one line)."""
+
+    CSS_PATH: ClassVar = ["../../quizapp/tui/widgets/readiness.tcss"]
+
+    def __init__(self, service: Any) -> None:
+        super().__init__()
+        self.service = service
+        self.ready = True
+        self.user = "alice"
+
+    def compose(self) -> ComposeResult:
+        yield InterviewSettings("alice")
+
+
+class _SettingsService:
+    def __init__(self) -> None:
+        from quizapp.progress import ProfileReadiness
+
+        self.saved = ProfileReadiness(INTERVIEW, 0.9, None, None)
+
+    def readiness_settings(self, user: str) -> Any:
+        return self.saved
+
+    def set_readiness(self, user: str, *, interview: Any, target_retention: float | None) -> Any:
+        self.saved = replace(
+            self.saved, interview_date=interview, target_retention=target_retention or 0.9
+        )
+        return self.saved
+
+
+async def test_interview_settings_load_validate_and_save() -> None:
+    service = _SettingsService()
+    app = _Host(service)
+    async with app.run_test(size=SMALL) as pilot:
+        date_box = app.query_one("#set-interview", Input)
+        await until(pilot, lambda: date_box.value == INTERVIEW.isoformat())
+        assert app.query_one("#set-retention", Input).value == "0.9"
+        date_box.value = "15/01/2027"
+        date_box.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        message = app.query_one("#set-interview-message", Static)
+        assert "YYYY-MM-DD" in str(message.content)
+        assert service.saved.interview_date == INTERVIEW  # nothing saved
+        date_box.value = "2027-03-01"
+        app.query_one("#set-retention", Input).value = "95%"
+        await pilot.press("enter")
+        await until(pilot, lambda: service.saved.interview_date == date(2027, 3, 1))
+        assert service.saved.target_retention == pytest.approx(0.95)
+        await until(pilot, lambda: "Saved: interview 2027-03-01" in str(message.content))

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, cast
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import Button, Input, Label, Static
 
+from quizapp.readiness import parse_interview_date, parse_target_retention
 from quizapp.tui.widgets.charts import Chart, bars_text
 
 if TYPE_CHECKING:
@@ -222,4 +223,87 @@ class ReadinessPanel(_Loader, Vertical):
         self.query_one("#rd-optimizer", Static).update(optimizer_text(trusted, user))
 
 
-__all__ = ["ReadinessPanel", "ReadinessSummary", "curve_text", "summary_text"]
+@dataclass
+class InterviewLoaded(Message):
+    settings: Any  # quizapp.progress.ProfileReadiness, or None after an error
+    error: str = ""
+
+
+class InterviewSettings(Vertical):
+    """The interview date and target retention of a profile, for the settings screen (mounted
+    with `yield InterviewSettings(user)`); Enter in either field or the button saves them."""
+
+    def __init__(self, user: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.user = user
+
+    def compose(self) -> ComposeResult:
+        yield Label("Interview date (YYYY-MM-DD; empty: none): plan and forecast to it")
+        yield Input(id="set-interview", placeholder="2027-01-15")
+        yield Label("Target retention on the day (0.5 to 0.99)")
+        yield Input(id="set-retention", placeholder="0.9")
+        with Horizontal(id="set-interview-buttons"):
+            yield Button("Save interview", id="set-interview-save", compact=True)
+        yield Static("", id="set-interview-message")
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="interview-settings")
+    def _load(self) -> None:
+        try:
+            settings = cast("QuizApp", self.app).service.readiness_settings(self.user)
+        except Exception as exc:
+            self.post_message(InterviewLoaded(None, str(exc)))
+            return
+        self.post_message(InterviewLoaded(settings))
+
+    @on(InterviewLoaded)
+    def _loaded(self, message: InterviewLoaded) -> None:
+        message.stop()
+        if message.settings is None:
+            self._say(f"Could not read the interview settings: {message.error}", error=True)
+            return
+        day = message.settings.interview_date
+        self.query_one("#set-interview", Input).value = day.isoformat() if day else ""
+        self.query_one("#set-retention", Input).value = f"{message.settings.target_retention:g}"
+
+    @on(Input.Submitted, "#set-interview, #set-retention")
+    @on(Button.Pressed, "#set-interview-save")
+    def save(self, event: Message | None = None) -> None:
+        if event is not None:
+            event.stop()
+        try:
+            day = parse_interview_date(self.query_one("#set-interview", Input).value)
+            target = parse_target_retention(self.query_one("#set-retention", Input).value or "0.9")
+        except ValueError as error:
+            self._say(str(error), error=True)
+            return
+        self._save(day, target)
+
+    @work(thread=True, exclusive=True, group="interview-settings")
+    def _save(self, day: Any, target: float) -> None:
+        try:
+            saved = cast("QuizApp", self.app).service.set_readiness(
+                self.user, interview=day, target_retention=target
+            )
+        except Exception as exc:
+            self.app.call_from_thread(self._say, f"Could not save: {exc}", error=True)
+            return
+        when = saved.interview_date.isoformat() if saved.interview_date else "none"
+        self.app.call_from_thread(
+            self._say, f"Saved: interview {when}, target {saved.target_retention:.0%}"
+        )
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        box = self.query_one("#set-interview-message", Static)
+        box.update(Text(text, style="red" if error else "green"))
+
+
+__all__ = [
+    "InterviewSettings",
+    "ReadinessPanel",
+    "ReadinessSummary",
+    "curve_text",
+    "summary_text",
+]
