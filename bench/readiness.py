@@ -7,7 +7,8 @@ serve (`ProgressService.next_questions`, which follows the plan), and each answe
 learner's true recall probability (the hidden model's retrievability; a first answer is right with
 the learner's own first-try rate). No runner: results are recorded directly.
 
-On day 30 the profile's scheduler is fitted (`quizapp.fitting.fit`, fsrs's optimizer in its own
+On day 30 the profile's scheduler is fitted (and refitted every `--refit-every` days after, as a
+learner taking the app's offer would) (`quizapp.fitting.fit`, fsrs's optimizer in its own
 process) and the forecast for day 60 is taken (`ProgressService.readiness(...).at_pace`). On the
 day (12:00, nothing studied that day) we measure the learner's true expected share right (mean true
 recall over the bank; unseen 0) and also draw one answer per question.
@@ -191,18 +192,21 @@ def run_learner(
         service.set_interview(learner.name, interview_day)
         questions = list(bank.values())
         forecast_day30: float | None = None
+        # Fit when the forecast is taken (day 30), then refit every `--refit-every` days.
+        refit_days = set(range(args.days // 2, args.days, args.refit_every))
         fit_day30: bool = False
         answers = 0
         for day in range(args.days):
             start_hour = rng.uniform(FIRST_HOUR, LAST_HOUR)
             clock.now = START + timedelta(days=day, hours=start_hour)
-            if day == args.days // 2:
-                if not args.no_fit and not fitting.reviews_needed(
-                    service.review_histories(learner.name)
-                ):
-                    result = fitting.fit(service.review_histories(learner.name))
+            if day in refit_days and not args.no_fit:
+                # The learner takes the app's offer to fit (or refit) the scheduler.
+                histories = service.review_histories(learner.name)
+                if not fitting.reviews_needed(histories):
+                    result = fitting.fit(histories)
                     service.set_fsrs_parameters(learner.name, result.parameters)
-                    fit_day30 = True
+                    fit_day30 = fit_day30 or day == args.days // 2
+            if day == args.days // 2:
                 ready = service.readiness(learner.name, questions=questions)
                 assert ready is not None
                 forecast_day30 = ready.at_pace
@@ -269,6 +273,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--copies", type=int, default=2, help="copies of the bundled bank")
     parser.add_argument("--no-fit", action="store_true", help="skip fsrs's optimizer")
+    parser.add_argument(
+        "--refit-every", type=int, default=15, help="days between refits after day 30"
+    )
     args = parser.parse_args()
     real = list(load_bank(resolve_bank_dirs(())).questions.values())
     # `--copies` independent copies of the bundled bank (ids suffixed): a bank the size of a
