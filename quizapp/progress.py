@@ -7,24 +7,39 @@ SQLite), so a crash loses at most the answer being recorded.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
+from fsrs import Scheduler
 from sqlalchemy import Connection, Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from quizapp import fitting, readiness
 from quizapp.bank.models import Question
 from quizapp.grading.misconceptions import automatic_summary
 from quizapp.grading.types import GradeResult, MisconceptionSource
 from quizapp.practice.modes import QUEUE_MODES, PracticeMode, QuestionStatus
 from quizapp.practice.planner import CardSnapshot, History, Plan, plan_round
 from quizapp.practice.summary import PastRound
+from quizapp.readiness import (
+    LearnerHabits,
+    LoggedAnswer,
+    Memory,
+    Readiness,
+    TrustedStats,
+    effective_due,
+    interview_moment,
+)
+from quizapp.readiness import (
+    Plan as ReadinessPlan,
+)
 from quizapp.scheduling import (
     DEFAULT_NEW_PER_DAY,
     LEARN_AHEAD,
@@ -35,7 +50,6 @@ from quizapp.scheduling import (
     State,
     end_of_day,
     local_day,
-    make_scheduler,
     rating_for,
     review,
     utcnow,
@@ -64,6 +78,8 @@ __all__ = [
     "SESSION_MODES",
     "AttemptRecord",
     "ImportSummary",
+    "InterviewAdjustments",
+    "ProfileReadiness",
     "ProgressService",
     "QueueItem",
     "UnknownUser",
@@ -138,6 +154,24 @@ def _check_new_per_day(per_day: int) -> None:
 
 
 @dataclass(frozen=True)
+class ProfileReadiness:
+    """A profile's readiness settings (revision 0006)."""
+
+    interview_date: date | None
+    target_retention: float
+    parameters: tuple[float, ...] | None  # fitted FSRS parameters; None: fsrs's defaults
+    fitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InterviewAdjustments:
+    """See ProgressService.interview_adjustments."""
+
+    new_per_day: int | None
+    due: dict[str, datetime]
+
+
+@dataclass(frozen=True)
 class AttemptRecord:
     id: int
     user: str
@@ -177,6 +211,31 @@ def _misconception_summary(
     return ""
 
 
+def _parse_parameters(raw: str | None) -> tuple[float, ...] | None:
+    if not raw:
+        return None
+    try:
+        return fitting.valid_parameters(json.loads(raw))
+    except (ValueError, TypeError):
+        # Damaged or from another fsrs version: schedule with the defaults rather than fail.
+        log.warning("ignoring unusable stored FSRS parameters: %.80s", raw)
+        return None
+
+
+def _memory(row: Any, topic: str) -> Memory:
+    return Memory(
+        question_id=row.question_id,
+        topic=topic,
+        state=row.state,
+        step=row.step,
+        stability=row.stability,
+        difficulty=row.difficulty,
+        due=row.due,
+        last_review=row.last_review,
+        first_day=getattr(row, "first_day", None),
+    )
+
+
 def _clean_name(name: str) -> str:
     cleaned = unicodedata.normalize("NFC", name).strip()
     if not cleaned:
@@ -205,7 +264,10 @@ class ProgressService:
         self.clock = clock
         self.tz = tz
         self.rng = rng
-        self.scheduler = make_scheduler(fuzz=fuzz)
+        self.fuzz = fuzz
+        self.scheduler = readiness.make_scheduler(fuzz=fuzz)
+        # parameters JSON -> the profile's scheduler; built once per distinct parameter set.
+        self._schedulers: dict[str | None, Scheduler] = {}
         # id(question) -> (question, hash); the question is kept so its id cannot be reused.
         self._hashes: dict[int, tuple[Question, str]] = {}
         # attempt id -> (user, question id, the card before it, when): what `rerate` needs to
@@ -436,7 +498,10 @@ class ProgressService:
                     row.lapses,
                 )
                 correct_count = row.correct_count
-            after = review(self.scheduler, before, rating, now, int(latency_s * 1000))
+            profile = self._profile(conn, uid)
+            scheduler = self._scheduler_of(profile)
+            after = review(scheduler, before, rating, now, int(latency_s * 1000))
+            after = self._cut_for_interview(scheduler, profile, after, now)
             leech = after.lapses >= LEECH_LAPSES
             card_values: dict[str, Any] = {
                 "card_id": after.card_id,
@@ -691,15 +756,373 @@ class ProgressService:
     ) -> Plan:
         """The round the planner builds for `user` now (nothing is recorded)."""
         scope = [q for q in questions if topic is None or q.topic == topic]
+        history = self.history(user)
+        follow = self.interview_adjustments(user, questions=questions)
+        if follow.new_per_day is not None or follow.due:
+            # Follow the plan to the interview (docs/progress.md, "Readiness"): its pace for new
+            # questions, and reviews pulled in so that they land before the day.
+            history = replace(
+                history,
+                new_per_day=(
+                    follow.new_per_day if follow.new_per_day is not None else history.new_per_day
+                ),
+                cards=[replace(c, due=follow.due.get(c.question_id, c.due)) for c in history.cards],
+            )
         return plan_round(
             mode,
             questions=questions,
-            history=self.history(user),
+            history=history,
             now=self._now(),
             hashes={q.id: self._hash(q) for q in scope},
             topic=topic,
             size=size,
             rng=self.rng,
+        )
+
+    # -- readiness (issue 13: interview date, plan, forecast, fitted scheduler) -------------
+
+    def _profile(self, conn: Connection, uid: int) -> ProfileReadiness:
+        row = conn.execute(
+            select(
+                User.interview_date,
+                User.target_retention,
+                User.fsrs_parameters,
+                User.fsrs_fitted_at,
+            ).where(User.id == uid)
+        ).one()
+        return ProfileReadiness(
+            interview_date=row.interview_date,
+            target_retention=float(row.target_retention),
+            parameters=_parse_parameters(row.fsrs_parameters),
+            fitted_at=row.fsrs_fitted_at,
+        )
+
+    def _scheduler_of(self, profile: ProfileReadiness) -> Scheduler:
+        """The profile's scheduler: fsrs's defaults, or the parameters fitted to it."""
+        key = json.dumps(profile.parameters) if profile.parameters else None
+        scheduler = self._schedulers.get(key)
+        if scheduler is None:
+            scheduler = readiness.make_scheduler(profile.parameters, fuzz=self.fuzz)
+            self._schedulers[key] = scheduler
+        return scheduler
+
+    def _cut_for_interview(
+        self, scheduler: Scheduler, profile: ProfileReadiness, after: CardState, now: datetime
+    ) -> CardState:
+        if profile.interview_date is None:
+            return after
+        memory = Memory(
+            "",
+            "",
+            after.state,
+            after.step,
+            after.stability,
+            after.difficulty,
+            after.due,
+            after.last_review,
+        )
+        due = effective_due(
+            scheduler,
+            memory,
+            interview=interview_moment(profile.interview_date, self.tz),
+            target=profile.target_retention,
+            tz=self.tz,
+            now=now,
+        )
+        return after if due == after.due else replace(after, due=due)
+
+    def _effective_dues(
+        self, profile: ProfileReadiness, rows: Sequence[Any], now: datetime
+    ) -> dict[str, datetime]:
+        """question id -> due after the interview cut, for rows with question_id, due, state,
+        step, stability, difficulty and last_review."""
+        scheduler = self._scheduler_of(profile)
+        moment = (
+            interview_moment(profile.interview_date, self.tz) if profile.interview_date else None
+        )
+        return {
+            r.question_id: effective_due(
+                scheduler,
+                _memory(r, ""),
+                interview=moment,
+                target=profile.target_retention,
+                tz=self.tz,
+                now=now,
+            )
+            for r in rows
+        }
+
+    def readiness_settings(self, user: str) -> ProfileReadiness:
+        with self.store.read() as conn:
+            return self._profile(conn, repo.user_id(conn, user))
+
+    def set_interview(self, user: str, day: date | None) -> None:
+        """The day to be ready by (None: no interview planned)."""
+        with self.store.session() as s:
+            uid = repo.user_id(s, user)
+            s.execute(update(User).where(User.id == uid).values(interview_date=day))
+
+    def set_target_retention(self, user: str, target: float) -> None:
+        if not 0.5 <= target < 1:
+            raise ValueError(
+                f"target retention must be at least 0.5 and below 1 (got {target}); 0.9 means "
+                "a 90% chance of recalling each question on the day"
+            )
+        with self.store.session() as s:
+            uid = repo.user_id(s, user)
+            s.execute(update(User).where(User.id == uid).values(target_retention=target))
+
+    def review_histories(self, user: str) -> dict[str, list[fitting.Review]]:
+        """Every answer of a profile per question, in time order, as the optimizer reads it."""
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            rows = conn.execute(
+                select(Attempt.question_id, Attempt.answered_at, Attempt.rating, Attempt.latency_s)
+                .where(Attempt.user_id == uid)
+                .order_by(Attempt.question_id, Attempt.answered_at, Attempt.id)
+            ).all()
+        histories: dict[str, list[fitting.Review]] = defaultdict(list)
+        for qid, at, rating, latency in rows:
+            histories[qid].append(fitting.Review(at, int(rating), int(latency * 1000)))
+        return dict(histories)
+
+    def set_fsrs_parameters(self, user: str, parameters: Sequence[float] | None) -> int:
+        """Use these FSRS parameters for the profile from now on (None: fsrs's defaults), and
+        reschedule every card by replaying its answers through the new scheduler. Returns how
+        many cards' due dates changed."""
+        values = fitting.valid_parameters(parameters) if parameters is not None else None
+        now = self._now()
+        with self.store.write() as conn:
+            uid = repo.user_id(conn, user, lock=True)
+            conn.execute(
+                update(User)
+                .where(User.id == uid)
+                .values(
+                    fsrs_parameters=json.dumps(list(values)) if values else None,
+                    fsrs_fitted_at=now if values else None,
+                )
+            )
+            profile = self._profile(conn, uid)
+            scheduler = self._scheduler_of(profile)
+            cards = conn.execute(
+                select(ReviewCard.question_id, ReviewCard.created_at, ReviewCard.due).where(
+                    ReviewCard.user_id == uid
+                )
+            ).all()
+            answers: dict[str, list[tuple[datetime, int, float]]] = defaultdict(list)
+            for qid, at, rating, latency in conn.execute(
+                select(Attempt.question_id, Attempt.answered_at, Attempt.rating, Attempt.latency_s)
+                .where(Attempt.user_id == uid)
+                .order_by(Attempt.answered_at, Attempt.id)
+            ):
+                answers[qid].append((at, int(rating), float(latency)))
+            changed = 0
+            for qid, created_at, old_due in cards:
+                # Answers since the card was (re)created: a reset starts a card afresh.
+                history = [a for a in answers.get(qid, []) if a[0] >= created_at]
+                if not history:
+                    continue
+                state = CardState.new(int(history[0][0].timestamp() * 1000), history[0][0])
+                for at, rating, latency in history:
+                    state = review(scheduler, state, Rating(rating), at, int(latency * 1000))
+                state = self._cut_for_interview(scheduler, profile, state, now)
+                conn.execute(
+                    update(ReviewCard)
+                    .where(ReviewCard.user_id == uid, ReviewCard.question_id == qid)
+                    .values(
+                        state=state.state,
+                        step=state.step,
+                        stability=state.stability,
+                        difficulty=state.difficulty,
+                        due=state.due,
+                        last_review=state.last_review,
+                    )
+                )
+                changed += int(state.due != old_due)
+        return changed
+
+    def _memories(self, conn: Connection, uid: int) -> list[Memory]:
+        rows = conn.execute(
+            select(
+                ReviewCard.question_id,
+                ReviewCard.due,
+                ReviewCard.state,
+                ReviewCard.step,
+                ReviewCard.stability,
+                ReviewCard.difficulty,
+                ReviewCard.last_review,
+                ReviewCard.first_day,
+                QuestionSeen.topic,
+            )
+            .join(QuestionSeen, QuestionSeen.id == ReviewCard.question_id)
+            .where(ReviewCard.user_id == uid)
+        ).all()
+        return [_memory(r, r.topic) for r in rows]
+
+    def _habits(self, conn: Connection, uid: int) -> LearnerHabits:
+        """How this user answers, for the projection: first answers right, ratings of right
+        answers (from the log; defaults without one)."""
+        first = (
+            select(Attempt.question_id, func.min(Attempt.id).label("first_id"))
+            .where(Attempt.user_id == uid)
+            .group_by(Attempt.question_id)
+            .subquery()
+        )
+        n_first, right_first = conn.execute(
+            select(func.count(), repo.sum_int(Attempt.correct)).join(
+                first, Attempt.id == first.c.first_id
+            )
+        ).one()
+        ratings = dict(
+            conn.execute(
+                select(Attempt.rating, func.count())
+                .where(Attempt.user_id == uid, Attempt.correct.is_(True))
+                .group_by(Attempt.rating)
+            ).all()
+        )
+        right = {int(r): int(n) for r, n in ratings.items() if int(r) != int(Rating.Again)}
+        total = sum(right.values())
+        habits = LearnerHabits()
+        return LearnerHabits(
+            first_right=(int(right_first) / int(n_first)) if n_first else habits.first_right,
+            right_ratings=(
+                {r: n / total for r, n in right.items()} if total else habits.right_ratings
+            ),
+        )
+
+    def _focus(self, user: str, focus_topics: Sequence[str] | None) -> Sequence[str]:
+        return self.settings(user).focus_topics if focus_topics is None else focus_topics
+
+    def readiness(
+        self,
+        user: str,
+        *,
+        questions: Sequence[Question],
+        focus_topics: Sequence[str] | None = None,
+    ) -> Readiness | None:
+        """The forecast and the plan to the profile's interview (None when it has no date).
+        The focus is `focus_topics` of the bank (None: the profile's focus topics; all of the
+        bank when there are none), in bank order."""
+        focus_topics = self._focus(user, focus_topics)
+        now = self._now()
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            profile = self._profile(conn, uid)
+            if profile.interview_date is None:
+                return None
+            per_day = conn.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
+            memories = self._memories(conn, uid)
+            habits = self._habits(conn, uid)
+        focus = [(q.id, q.topic) for q in questions if not focus_topics or q.topic in focus_topics]
+        if not focus:
+            # Without a bank, the questions already answered are the focus.
+            focus = sorted((m.question_id, m.topic) for m in memories)
+        return readiness.forecast(
+            scheduler=self._scheduler_of(profile),
+            memories=memories,
+            focus=focus,
+            now=now,
+            tz=self.tz,
+            interview_day=profile.interview_date,
+            target=profile.target_retention,
+            profile_new_per_day=per_day,
+            habits=habits,
+            fitted=profile.parameters is not None,
+        )
+
+    def interview_adjustments(
+        self, user: str, *, questions: Sequence[Question]
+    ) -> InterviewAdjustments:
+        """What a round planner changes to follow the plan to the interview: today's new-question
+        pace (None: keep the profile's new-per-day) and each card's due date after the interval
+        cut (absent: unchanged). Without an interview date, nothing changes."""
+        now = self._now()
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            profile = self._profile(conn, uid)
+            if profile.interview_date is None:
+                return InterviewAdjustments(None, {})
+            memories = self._memories(conn, uid)
+        plan = self.readiness_plan(user, questions=questions)
+        due = self._effective_dues(profile, memories, now)
+        return InterviewAdjustments(
+            new_per_day=plan.new_per_day if plan is not None else None,
+            due={
+                m.question_id: due[m.question_id] for m in memories if due[m.question_id] != m.due
+            },
+        )
+
+    def readiness_plan(
+        self,
+        user: str,
+        *,
+        questions: Sequence[Question],
+        focus_topics: Sequence[str] | None = None,
+    ) -> ReadinessPlan | None:
+        """Today's plan to the interview (None without a date): what Learn and Review follow.
+        Focus as in `readiness`."""
+        focus_topics = self._focus(user, focus_topics)
+        now = self._now()
+        today = local_day(now, self.tz)
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            profile = self._profile(conn, uid)
+            if profile.interview_date is None:
+                return None
+            per_day = conn.execute(select(User.new_per_day).where(User.id == uid)).scalar_one()
+            memories = self._memories(conn, uid)
+        focus = {q.id for q in questions if not focus_topics or q.topic in focus_topics}
+        seen = [m for m in memories if m.question_id in focus]
+        end_today = readiness.start_of_day(today + timedelta(days=1), self.tz)
+        due = self._effective_dues(profile, seen, now)
+        return readiness.make_plan(
+            today=today,
+            interview_day=profile.interview_date,
+            unseen=len(focus) - len(seen),
+            new_today_done=sum(1 for m in seen if m.first_day == today),
+            profile_new_per_day=per_day,
+            reviews_today=sum(1 for d in due.values() if d < end_today),
+        )
+
+    def trusted_stats(
+        self,
+        user: str,
+        *,
+        questions: Sequence[Question] = (),
+        focus_topics: Sequence[str] | None = None,
+    ) -> TrustedStats:
+        """Readiness, true retention, the stability / interval distribution and how far the
+        profile is from a fit (the `readiness`, `retention`, `memory` and `optimizer` parts of
+        `stats --json`)."""
+        now = self._now()
+        today = local_day(now, self.tz)
+        first = today - timedelta(days=max(readiness.RETENTION_WINDOWS) + readiness.MATURE_DAYS)
+        with self.store.read() as conn:
+            uid = repo.user_id(conn, user)
+            memories = self._memories(conn, uid)
+            answers = [
+                LoggedAnswer(*row)
+                for row in conn.execute(
+                    select(
+                        Attempt.question_id,
+                        Attempt.topic,
+                        Attempt.answered_at,
+                        Attempt.answered_day,
+                        Attempt.correct,
+                    ).where(Attempt.user_id == uid, Attempt.answered_day >= first)
+                )
+            ]
+        histories = self.review_histories(user)
+        train, _test = fitting.split(histories)
+        parameters = self.readiness_settings(user).parameters
+        return TrustedStats(
+            readiness=self.readiness(user, questions=questions, focus_topics=focus_topics),
+            retention=readiness.true_retention(answers, today),
+            memory=readiness.memory_distribution(memories),
+            reviews_for_fit=fitting.countable_reviews(train),
+            reviews_needed_for_fit=fitting.reviews_needed(histories),
+            fitted=parameters is not None,
+            parameters=parameters,
         )
 
     # -- statistics ------------------------------------------------------------------------

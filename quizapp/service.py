@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,11 +36,13 @@ if TYPE_CHECKING:
     from quizapp.practice.modes import QuestionStatus
     from quizapp.progress import (
         AttemptRecord,
+        ProfileReadiness,
         ProgressService,
         QueueItem,
         UserInfo,
         UserSettings,
     )
+    from quizapp.readiness import TrustedStats
     from quizapp.runner import Runner
     from quizapp.stats import Stats
 
@@ -354,6 +357,24 @@ class QuizService:
 
     def stats(self, user: str) -> Stats:
         return self.progress.stats(user, questions=list(self._bank.questions.values()))
+
+    def readiness_settings(self, user: str) -> ProfileReadiness:
+        """The profile's interview date, target retention and fitted parameters (if any)."""
+        return self.progress.readiness_settings(user)
+
+    def set_readiness(
+        self, user: str, *, interview: date | None, target_retention: float | None = None
+    ) -> ProfileReadiness:
+        """Saves the interview date (None: none) and, when given, the target retention."""
+        self.progress.set_interview(user, interview)
+        if target_retention is not None:
+            self.progress.set_target_retention(user, target_retention)
+        return self.progress.readiness_settings(user)
+
+    def trusted_stats(self, user: str) -> TrustedStats:
+        """Readiness (forecast and plan to the interview), true retention, the memory
+        distribution and how far the profile is from a fitted scheduler."""
+        return self.progress.trusted_stats(user, questions=list(self._bank.questions.values()))
 
     def _playable(self, topic: str | None) -> list[Question]:
         device = self.runner.state.device

@@ -124,3 +124,15 @@ def test_runner_status_reports_ready_device(service: QuizService) -> None:
     status = service.runner_status()
     assert status.phase == "ready"
     assert status.label() == "ready on cpu"
+
+
+def test_readiness_settings_pass_through_the_service(service: QuizService) -> None:
+    from datetime import date
+
+    saved = service.set_readiness("ada", interview=date(2027, 1, 15), target_retention=0.95)
+    assert (saved.interview_date, saved.target_retention) == (date(2027, 1, 15), 0.95)
+    assert service.readiness_settings("ada").interview_date == date(2027, 1, 15)
+    trusted = service.trusted_stats("ada")
+    assert trusted.readiness is not None
+    assert trusted.readiness.interview_date == date(2027, 1, 15)
+    assert trusted.readiness.questions == len(service.bank.questions)

@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "import": ("quizapp.cli.progress_cmds", "import_cmd"),
     "reset": ("quizapp.cli.progress_cmds", "reset_cmd"),
     "queue": ("quizapp.cli.practice_cmds", "queue_cmd"),
+    "optimize": ("quizapp.cli.readiness_cmds", "optimize_cmd"),
 }
 
 SHORT_HELP: dict[str, str] = {
@@ -39,6 +40,7 @@ SHORT_HELP: dict[str, str] = {
     "import": "Import progress exported with `quizapp export`.",
     "reset": "Forget progress on a question or topic.",
     "queue": "Print the round the app would serve now (records nothing).",
+    "optimize": "Fit the scheduler to a profile's own reviews.",
 }
 
 

@@ -21,6 +21,11 @@ from rich.table import Table
 from rich.text import Text
 
 from quizapp.cli.options import bank_option, db_option, json_option, user_option
+from quizapp.cli.readiness_cmds import (
+    describe_readiness,
+    parse_interview,
+    render_trusted,
+)
 from quizapp.progress import MAX_NEW_PER_DAY, ProgressService, UserSettings
 from quizapp.stats import Stats
 from quizapp.store.errors import StoreError
@@ -178,6 +183,19 @@ def users_remove(ctx: click.Context, name: str, yes: bool, db: str | None) -> No
     help="Topics to learn first, comma-separated; --focus '' clears the focus.",
 )
 @click.option("--theme", default=None, metavar="NAME", help="The app's theme; '' resets it.")
+@click.option(
+    "--interview",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The interview date to plan to; --interview '' removes it.",
+)
+@click.option(
+    "--retention",
+    type=click.FloatRange(0.5, 1.0, max_open=True),
+    default=None,
+    metavar="R",
+    help="Target chance of recalling each question on the day (default 0.9).",
+)
 @db_option
 @bank_option
 @click.pass_context
@@ -187,6 +205,8 @@ def users_set(
     new_per_day: int | None,
     focus: str | None,
     theme: str | None,
+    interview: str | None,
+    retention: float | None,
     db: str | None,
     banks: tuple[str, ...],
 ) -> None:
@@ -201,6 +221,7 @@ def users_set(
                 f"unknown topic{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
                 f"the bank's topics are {', '.join(sorted(known))}"
             )
+    interview_day = parse_interview(interview) if interview else None
     with _service(ctx, _group_db(ctx, db)) as service:
         service.get_user(name)  # an unknown profile: one message naming the known ones
         settings = service.update_settings(
@@ -210,8 +231,16 @@ def users_set(
             theme=theme or None,
             clear_theme=theme == "",
         )
-    changed = new_per_day is not None or focus is not None or theme is not None
-    click.echo(f"{'Saved' if changed else 'Settings of'} {name!r}: {describe_settings(settings)}")
+        if interview is not None:
+            service.set_interview(name, interview_day)
+        if retention is not None:
+            service.set_target_retention(name, retention)
+        ready = service.readiness_settings(name)
+    changed = any(v is not None for v in (new_per_day, focus, theme, interview, retention))
+    click.echo(
+        f"{'Saved' if changed else 'Settings of'} {name!r}: {describe_settings(settings)}; "
+        f"{describe_readiness(ready)}"
+    )
 
 
 def describe_settings(settings: UserSettings) -> str:
@@ -253,10 +282,13 @@ def stats_cmd(
     with _service(ctx, db) as service:
         name = _user(ctx, service, user)
         stats = service.stats(name, questions=questions)
+        trusted = service.trusted_stats(name, questions=questions)
     if as_json:
-        click.echo(json.dumps(stats.to_json()))
+        click.echo(json.dumps(stats.to_json() | trusted.to_json()))
         return
-    render_stats(_out(), stats)
+    console = _out()
+    render_stats(console, stats)
+    render_trusted(console, trusted, user=name)
 
 
 def _pct(value: float | None) -> str:

@@ -57,7 +57,13 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("new_per_day >= 0", name="new_per_day_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("new_per_day >= 0", name="new_per_day_not_negative"),
+        # Added in revision 0006 (readiness).
+        CheckConstraint(
+            "target_retention > 0 AND target_retention < 1", name="target_retention_in_range"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -69,6 +75,12 @@ class User(Base):
     # (NULL: the app's default).
     focus_topics: Mapped[str | None] = mapped_column(Text)
     theme: Mapped[str | None] = mapped_column(String(64))
+    # Added in revision 0006 (readiness): the day to be ready by, the recall chance to aim for
+    # on it, and FSRS parameters fitted to this profile's reviews (JSON list; None: defaults).
+    interview_date: Mapped[date | None] = mapped_column(Date)
+    target_retention: Mapped[float] = mapped_column(Float, server_default=text("0.9"))
+    fsrs_parameters: Mapped[str | None] = mapped_column(Text)
+    fsrs_fitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class QuestionSeen(Base):

@@ -34,6 +34,11 @@ class UserDoc(_Model):
     # Practice settings (revision 0005); optional so that older exports stay valid.
     focus_topics: str | None = None
     theme: str | None = Field(default=None, max_length=64)
+    # Readiness (revision 0006); optional so that older exports stay valid.
+    interview_date: date | None = None
+    target_retention: float = Field(default=0.9, gt=0, lt=1)
+    fsrs_parameters: str | None = None
+    fsrs_fitted_at: AwareDatetime | None = None
 
 
 class QuestionDoc(_Model):
@@ -173,6 +178,10 @@ def export_user_data(session: Session, uid: int) -> dict[str, Any]:
             new_per_day=user.new_per_day,
             focus_topics=user.focus_topics,
             theme=user.theme,
+            interview_date=user.interview_date,
+            target_retention=user.target_retention,
+            fsrs_parameters=user.fsrs_parameters,
+            fsrs_fitted_at=user.fsrs_fitted_at,
         ),
         questions=[QuestionDoc(**_columns(q, _fields(QuestionDoc))) for q in questions],
         cards=[CardDoc(**_columns(c, _fields(CardDoc))) for c in cards],
@@ -222,6 +231,10 @@ def import_user_data(session: Session, data: Any, *, as_user: str | None = None)
             new_per_day=doc.user.new_per_day,
             focus_topics=doc.user.focus_topics,
             theme=doc.user.theme,
+            interview_date=doc.user.interview_date,
+            target_retention=doc.user.target_retention,
+            fsrs_parameters=doc.user.fsrs_parameters,
+            fsrs_fitted_at=doc.user.fsrs_fitted_at,
         )
         session.add(user)
         session.flush()

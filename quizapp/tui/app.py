@@ -57,7 +57,7 @@ class QuizApp(App[None]):
     """Practise PyTorch interview questions."""
 
     TITLE = "quizapp"
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar = ["app.tcss", "widgets/readiness.tcss"]
     COMMANDS: ClassVar = App.COMMANDS | {QuizCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),

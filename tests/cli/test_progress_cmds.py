@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -222,3 +222,105 @@ def test_users_set_focus_checks_topics_against_the_bank(
     assert code == 0 and "focus: shapes" in out
     code, out = run("users", "set", "ann", "--focus", "", "--db", db)
     assert code == 0 and "focus: none" in out
+
+
+# -- readiness (issue 13) ---------------------------------------------------------------------
+
+
+def _history(db: str, user: str = "ann", *, days: int = 20, n: int = 12) -> None:
+    """A few hundred answers over `days` days, through the real service with a moving clock."""
+    import random
+
+    clock = {"now": datetime(2026, 11, 1, 9, tzinfo=UTC)}
+    service = ProgressService(open_store(db), clock=lambda: clock["now"], tz=UTC, fuzz=False)
+    if user not in [u.name for u in service.list_users()]:
+        service.add_user(user)
+    rng = random.Random(3)
+    bank = [
+        Question(id=f"t{i % 3}.q{i}", kind="shape", topic=f"t{i % 3}", prompt="p", answer="(1,)")
+        for i in range(n)
+    ]
+    by_id = {q.id: q for q in bank}
+    for day in range(days):
+        clock["now"] = datetime(2026, 11, 1, 9, tzinfo=UTC) + timedelta(days=day)
+        for item in service.next_questions(user, questions=bank, mode="mixed", limit=100):
+            q = by_id[item.question_id]
+            status = GradeStatus.CORRECT if rng.random() < 0.85 else GradeStatus.INCORRECT
+            r = GradeResult(question_id=q.id, seed=1, status=status, given="(1,)")
+            service.record_attempt(user, q, r, answer="(1,)", latency_s=30.0, hints_used=0)
+            clock["now"] += timedelta(minutes=1)
+    service.close()
+
+
+def test_users_set_interview_and_retention(db: str) -> None:
+    run("users", "add", "ann", "--db", db)
+    code, out = run(
+        "users", "set", "ann", "--interview", "2027-01-15", "--retention", "0.85", "--db", db
+    )
+    assert code == 0, out
+    assert "interview: 2027-01-15; target retention: 85%" in out
+    code, out = run("users", "set", "ann", "--db", db)
+    assert "interview: 2027-01-15" in out
+    code, out = run("users", "set", "ann", "--interview", "", "--db", db)
+    assert "interview: none" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--interview", "15/01/2027"), "YYYY-MM-DD"),
+        (("--retention", "1.0"), "0.5<=x<1"),
+        (("--retention", "0.2"), "0.5<=x<1"),
+    ],
+)
+def test_users_set_readiness_mistakes_are_messages(
+    db: str, args: tuple[str, ...], message: str
+) -> None:
+    run("users", "add", "ann", "--db", db)
+    code, out = run("users", "set", "ann", *args, "--db", db)
+    assert code == 2
+    assert message in out
+    assert "Traceback" not in out
+
+
+def test_stats_json_has_a_readiness_object_matching_the_cards(db: str) -> None:
+    from fsrs import Scheduler
+
+    from quizapp.readiness import Memory, interview_moment
+
+    _history(db)
+    assert run("stats", "--json", "--db", db)[1].count('"readiness": null') == 1
+    run("users", "set", "ann", "--interview", "2027-01-15", "--db", db)
+    code, out = run("stats", "--json", "--db", db)
+    assert code == 0
+    data = json.loads(out)
+    ready = data["readiness"]
+    assert ready["interview_date"] == "2027-01-15"
+    assert {"today", "on_the_day", "by_topic", "at_pace", "curve", "plan"} <= set(ready)
+    # on_the_day is FSRS's retrievability of each card at 12:00 local on the day (no bank here:
+    # the questions answered are the focus).
+    service = ProgressService(open_store(db))
+    from quizapp.store import repository as repo
+
+    with service.store.read() as conn:
+        memories: list[Memory] = service._memories(conn, repo.user_id(conn, "ann"))
+    service.close()
+    moment = interview_moment(datetime(2027, 1, 15).date(), None)
+    scheduler = Scheduler()
+    expected = sum(
+        scheduler.get_card_retrievability(m.to_card(), current_datetime=moment) for m in memories
+    ) / len(memories)
+    assert ready["on_the_day"] == pytest.approx(expected, abs=1e-6)
+    assert {t["topic"] for t in ready["by_topic"]} == {"t0", "t1", "t2"}
+    assert set(data["retention"]) == {"7", "30", "365"}
+    assert data["optimizer"]["needed"] > 0
+    code, text = run("stats", "--db", db)
+    assert "to the interview" in text and "Plan: today:" in text and "True retention" in text
+
+
+def test_optimize_below_the_minimum_says_how_many_more(db: str) -> None:
+    _history(db, days=6, n=6)
+    code, out = run("optimize", "--user", "ann", "--db", db)
+    assert code == 2
+    assert "more" in out and "512" in out
+    assert "Traceback" not in out

@@ -310,3 +310,27 @@ def test_0005_adds_practice_settings_and_removes_them_again(db_url: str) -> None
     assert "focus_topics" not in columns and "theme" not in columns
     assert _snapshot(engine) == before
     engine.dispose()
+
+
+def test_0006_adds_readiness_columns_with_defaults_and_removes_them_on_downgrade(
+    db_url: str,
+) -> None:
+    _fill_at_0001(db_url)
+    _run(db_url, "upgrade", "0006")
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT interview_date, target_retention, fsrs_parameters FROM users")
+        ).all()
+        assert [tuple(r) for r in rows] == [(None, 0.9, None), (None, 0.9, None)]
+    # The target must be a probability strictly between 0 and 1.
+    with pytest.raises(Exception, match=r"(?i)check|constraint"), engine.begin() as conn:
+        conn.execute(text("UPDATE users SET target_retention = 1.5"))
+    engine.dispose()
+    _run(db_url, "downgrade", "0005")
+    engine = make_engine(db_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("users")}
+    assert not columns & {"interview_date", "target_retention", "fsrs_parameters"}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 2
+    engine.dispose()

@@ -617,5 +617,11 @@ class FakeService:
             new_per_day=10,
         )
 
+    def trusted_stats(self, user: str) -> Any:
+        """No interview date, no reviews (tests/tui/test_readiness_widgets.py has a richer one)."""
+        from quizapp.readiness import TrustedStats, memory_distribution, true_retention
+
+        return TrustedStats(None, true_retention([], TODAY), memory_distribution([]), 0, 512)
+
     def close(self) -> None:
         self.closed = True

@@ -22,6 +22,7 @@ from quizapp.tui.practice import plural
 from quizapp.tui.screens.base import QuizScreen
 from quizapp.tui.widgets.charts import Chart, bars_text
 from quizapp.tui.widgets.header import QuizHeader
+from quizapp.tui.widgets.readiness import ReadinessSummary
 
 ACTIONS = (
     (PracticeMode.REVIEW, "r", "Review"),
@@ -60,6 +61,7 @@ class HomeScreen(QuizScreen[None]):
         with VerticalScroll(id="home"):
             yield Static("Loading the question bank…", id="home-greeting")
             yield Static("", id="home-notice", classes="hidden")
+            yield ReadinessSummary(id="home-readiness")
             with Horizontal(id="home-figures", classes="hidden"):
                 yield Static("", id="home-today", classes="figure")
                 yield Static("", id="home-streak", classes="figure")
@@ -86,6 +88,7 @@ class HomeScreen(QuizScreen[None]):
     def reload_data(self) -> None:
         if self.quiz.ready and self.quiz.user:
             self.load(self.quiz.user)
+            self.query_one(ReadinessSummary).reload()
         elif self.quiz.ready:
             self.query_one("#home-greeting", Static).update("Choose a profile to start: press u.")
 

@@ -18,6 +18,7 @@ from quizapp.tui.lifecycle import unless_closing
 from quizapp.tui.messages import SettingsSaved
 from quizapp.tui.screens.base import QuizScreen
 from quizapp.tui.widgets.header import QuizHeader
+from quizapp.tui.widgets.readiness import InterviewSettings
 
 
 @dataclass
@@ -56,6 +57,7 @@ class SettingsScreen(QuizScreen[None]):
             with Horizontal(id="set-buttons"):
                 yield Button("Save (ctrl+s)", id="set-save", variant="primary", compact=True)
             yield Static("", id="set-message", classes="dim")
+            yield InterviewSettings(self.user, id="set-interview-box")
         yield Footer(compact=True)
 
     @unless_closing

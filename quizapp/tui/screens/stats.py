@@ -19,6 +19,7 @@ from quizapp.tui.practice import format_seconds, plural
 from quizapp.tui.screens.base import QuizScreen
 from quizapp.tui.widgets.charts import Chart, bars_text, forecast_text, heatmap_text
 from quizapp.tui.widgets.header import QuizHeader
+from quizapp.tui.widgets.readiness import ReadinessPanel
 
 
 @dataclass
@@ -35,6 +36,7 @@ class StatsScreen(QuizScreen[None]):
         yield QuizHeader()
         with VerticalScroll(id="stats"):
             yield Static("Loading…", id="st-totals")
+            yield ReadinessPanel(id="st-readiness")
             with Horizontal(id="st-row"):
                 with Vertical(id="st-accuracy-box"):
                     yield Static("Accuracy by topic", classes="section-title")
