@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from quizapp.bank.models import Kind, Question
+from quizapp.bank.models import Question
 from quizapp.runner.protocol import CodeRunner, RunRequest, RunResult, RunStatus, Step
 
 Shape = tuple[int, ...]
@@ -843,21 +843,12 @@ def instrument_timeout(question_timeout: float) -> float:
 def explain_variant(runner: CodeRunner, variant: VariantLike) -> Explanation | None:
     """BLOCKING: reruns a question variant's setup (and, for code questions, its solution) in
     the sandbox with the instruments attached. None when the question runs no code."""
+    from quizapp.grading.pipeline import explain_request
+
     q = variant.question
-    steps = []
-    if q.setup.strip():
-        steps.append(Step(code=q.setup, label="setup"))
-    if q.kind is Kind.CODE and q.solution and q.solution.strip():
-        steps.append(Step(code=q.solution, label="solution"))
-    if q.kind is Kind.RECALL or not steps:
+    request = explain_request(variant, instrument_spec(q), instrument_timeout(q.timeout))
+    if request is None:
         return None
-    request = RunRequest(
-        steps=tuple(steps),
-        seed=variant.seed,
-        params=dict(variant.params),
-        timeout=instrument_timeout(q.timeout),
-        instruments=instrument_spec(q),
-    )
     return explanation_of(runner.run(request))
 
 

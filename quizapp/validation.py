@@ -7,7 +7,12 @@ several variants when it has params:
 - output: the setup must print something;
 - code: the solution must pass the check, and the starter must not;
 - any run that raises, crashes or times out is a problem naming the step;
-- `expect:` (questions without params) must equal the live truth, compared as an answer would be.
+- `expect:` (questions without params) must equal the live truth, compared as an answer would be;
+- misconceptions, on every validated seed (all of a question's in one run): an authored one must
+  not give the truth ("misconception X gives the truth on seed N": it could never diagnose a
+  wrong answer there) and must compute; on code questions every `code` misconception must fail
+  the check ("the check accepts misconception X": a mutation test of the check). The automatic
+  misconceptions are never validation problems.
 Questions whose `requires` the runner cannot meet are skipped (and listed), not failed.
 """
 
@@ -35,6 +40,7 @@ from quizapp.grading.compare import (
     truth_shape,
 )
 from quizapp.grading.live import LiveGrader, QuestionFailed, code_verdict
+from quizapp.grading.misconceptions import authored_alternative, believed, same_answer
 from quizapp.grading.parse import AnswerParseError, parse_shape, value_from_data
 from quizapp.grading.types import GradeStatus
 from quizapp.runner.protocol import RunStatus
@@ -204,8 +210,11 @@ def _validate_question(grader: LiveGrader, q: Question, seeds: list[int]) -> _Ou
         try:
             if q.kind is Kind.CODE:
                 _check_code(grader, variant, found)
+                _check_misconceptions(grader, variant, found, None)
             else:
-                _check_truth(grader, variant, found)
+                decoded = _check_truth(grader, variant, found)
+                if decoded is not None:
+                    _check_misconceptions(grader, variant, found, decoded)
         except QuestionFailed as exc:
             if exc.unmet:
                 return _Outcome(skipped=exc.message)
@@ -244,7 +253,8 @@ def _failure_key(exc: QuestionFailed) -> object:
     return (result.status, error.type if error else None, error.step if error else None)
 
 
-def _check_truth(grader: LiveGrader, variant: Variant, found: _Collector) -> None:
+def _check_truth(grader: LiveGrader, variant: Variant, found: _Collector) -> Any:
+    """The checks on the truth; returns it decoded for the kind (None when it is unusable)."""
     q = variant.question
     truth = grader.truth(variant)
     check_expect = q.expect is not None and not q.has_params
@@ -253,28 +263,96 @@ def _check_truth(grader: LiveGrader, variant: Variant, found: _Collector) -> Non
             dims = truth_shape(truth.value)
             if check_expect:
                 _expect_shape(q.expect, dims, found)
-        elif q.kind is Kind.VALUE:
+            return dims
+        if q.kind is Kind.VALUE:
             array = truth_array(truth.value)
             if check_expect:
                 _expect_value(q, array, found)
-        elif q.kind is Kind.CHOICE:
+            return array
+        if q.kind is Kind.CHOICE:
             option = truth_choice(truth.value, variant.options or ())
             if check_expect and str(q.expect) != option:
                 found.add("expect", f"expect is {q.expect!r} but the live truth is {option!r}")
-        elif q.kind is Kind.OUTPUT:
+            return option
+        if q.kind is Kind.OUTPUT:
             printed = str(truth.value)
             if not printed.strip():
                 found.add("setup", "an output question's setup must print something", variant)
-            elif check_expect:
-                comparison = compare_output(str(q.expect), printed)
+                return None
+            if check_expect:
+                comparison = compare_output(str(q.expect), printed, q.compare)
                 if not comparison.correct:
                     found.add(
                         "expect",
                         f"expect differs from what setup prints: {comparison.feedback}; "
                         f"it prints {_clip(normalise_output(printed))!r}",
                     )
+            return printed
     except TruthTypeError as exc:
         found.add("answer", str(exc), variant)
+    return None
+
+
+def _check_misconceptions(
+    grader: LiveGrader, variant: Variant, found: _Collector, truth: Any
+) -> None:
+    """The authored misconceptions of one variant, all in one run (each alone when that run
+    fails as a whole, to say which one). `truth`: decoded for the kind (None for code)."""
+    q = variant.question
+    planned = [(m, authored_alternative(q, m)) for m in q.misconceptions]
+    runs = [(m, alt) for m, alt in planned if alt is not None]
+    if not runs:
+        return
+    outcomes = grader.run_alternatives(variant, tuple(alt for _, alt in runs))
+    if outcomes is None:
+        outcomes = {}
+        for m, alt in runs:
+            alone = grader.run_alternatives(variant, (alt,))
+            if alone is not None:
+                outcomes.update(alone)
+            elif q.kind is not Kind.CODE:  # a wrong solution may well loop or crash
+                found.add(
+                    "misconceptions",
+                    f"misconception {m.name} cannot be computed: its run timed out or crashed",
+                    variant,
+                    key=("fails", m.name),
+                )
+    for m, alt in runs:
+        outcome = outcomes.get(alt.key)
+        if outcome is None:
+            continue
+        if q.kind is Kind.CODE:
+            if outcome.ok:
+                found.add(
+                    "misconceptions",
+                    f"the check accepts misconception {m.name}",
+                    variant,
+                    key=("accepts", m.name),
+                )
+            elif outcome.error is not None and outcome.error.step == "setup":
+                found.add(
+                    "misconceptions",
+                    f"misconception {m.name}: the setup failed: {outcome.error.type}: "
+                    f"{outcome.error.message}",
+                    variant,
+                    key=("setup", m.name),
+                )
+            continue
+        belief = believed(q, variant.options, outcome)
+        if belief.value is None:
+            found.add(
+                "misconceptions",
+                f"misconception {m.name} cannot be computed: {belief.failure}",
+                variant,
+                key=("fails", m.name),
+            )
+        elif same_answer(q, belief.value, truth):
+            found.add(
+                "misconceptions",
+                f"misconception {m.name} gives the truth on seed {variant.seed}",
+                variant,
+                key=("truth", m.name),
+            )
 
 
 def _clip(text: str, limit: int = 300) -> str:

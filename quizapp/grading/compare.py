@@ -20,8 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from quizapp.bank.models import Tolerance
-from quizapp.grading.parse import LETTERS, ParsedValue, Scalar, Value, flatten
+from quizapp.bank.models import OutputCompare, Tolerance
+from quizapp.grading.parse import (
+    LETTERS,
+    ParsedValue,
+    Scalar,
+    Value,
+    flatten,
+    output_tokens,
+    parse_literal,
+)
 
 DEFAULT_TOLERANCE = Tolerance(rtol=1e-4, atol=1e-6)
 ElementKind = Literal["bool", "int", "float"]
@@ -305,14 +313,34 @@ def normalise_output(text: str) -> str:
     return "\n".join(lines)
 
 
-def compare_output(given: str, truth: str) -> Comparison:
+def output_lines_equal(given: str, truth: str, mode: OutputCompare) -> bool:
+    """One printed line against the truth's, by the question's `compare` rule."""
+    if given == truth:
+        return True
+    if mode is OutputCompare.EXACT:
+        return False
+    mine, theirs = parse_literal(given), parse_literal(truth)
+    if mine is not None and theirs is not None:
+        return mine == theirs
+    return output_tokens(given) == output_tokens(truth)
+
+
+def compare_output(given: str, truth: str, mode: OutputCompare = OutputCompare.EXACT) -> Comparison:
+    """Exact: line by line after trimming trailing spaces and trailing blank lines. Lenient
+    (the default of a question's `compare`): also, whitespace between tokens does not count and
+    a line that parses as a Python literal compares as that literal."""
     mine, theirs = normalise_output(given), normalise_output(truth)
     if mine == theirs:
         return Comparison(True)
     a, b = mine.split("\n"), theirs.split("\n")
+    if mode is OutputCompare.LENIENT:
+        while a and not a[0].strip() and len(a) > len(b):
+            a.pop(0)  # a blank first line from pasting; never a printed line
     for number, (x, y) in enumerate(zip(a, b, strict=False), start=1):
-        if x != y:
+        if not output_lines_equal(x, y, mode):
             return Comparison(False, f"line {number} is {x!r}, expected {y!r}")
+    if len(a) == len(b):
+        return Comparison(True)
     if len(a) < len(b):
         return Comparison(False, f"{len(a)} line(s) given; the output has {len(b)}")
     return Comparison(False, f"{len(a)} lines given; the output has only {len(b)}")

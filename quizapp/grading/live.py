@@ -11,8 +11,13 @@ Rules by kind:
 - code: one run of setup, the user's code (step "your code") and `check`. Only a run that ends
   normally passes: an exception, `SystemExit`, `os._exit`, a crash or a timeout in the user's code
   never does. An AssertionError raised by `check` becomes the feedback.
-- recall: self-graded with no run. score = ticked key points / all key points; CORRECT when the
-  score is at least `RECALL_PASS` (half of the key points), INCORRECT otherwise.
+- recall: self-graded with no run. score = ticked key points / all key points; CORRECT when
+  every `must` key point is ticked and the score is at least the question's `pass_mark`
+  (default 0.75), INCORRECT otherwise.
+
+An incorrect shape / value / choice / output answer is then matched against the question's
+misconceptions (quizapp.grading.misconceptions): one more run, cached per variant, and only for
+wrong answers.
 
 A failure of the question itself (its setup raises, its answer cannot be graded, the runner
 fails, a `requires` the runner cannot meet) is status ERROR with a message naming the step.
@@ -22,11 +27,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from quizapp.bank.models import Kind, Question, Requires
+from quizapp.bank.variants import substitute
 from quizapp.grading.answers import read_answer
 from quizapp.grading.compare import (
     Comparison,
@@ -42,27 +48,23 @@ from quizapp.grading.compare import (
     truth_choice,
     truth_shape,
 )
+from quizapp.grading.misconceptions import WrongAnswer, diagnose, grading_alternatives
 from quizapp.grading.parse import LETTERS, AnswerParseError
+from quizapp.grading.pipeline import (
+    StepLabel,
+    VariantLike,
+    alternatives_request,
+    code_request,
+    truth_request,
+)
 from quizapp.grading.requirements import unmet_requirement
-from quizapp.grading.types import GradeResult, GradeStatus
-from quizapp.runner.protocol import CodeRunner, RunRequest, RunResult, RunStatus, Step
+from quizapp.grading.types import GradeResult, GradeStatus, MisconceptionMatch
+from quizapp.runner.alternatives import Alternative, Outcome, read_outcomes
+from quizapp.runner.protocol import CodeRunner, RunResult, RunStatus
 
-RECALL_PASS = 0.5
-USER_STEP = "your code"
+USER_STEP = StepLabel.USER.value
 DEFAULT_CACHE_SIZE = 512
-
-
-class VariantLike(Protocol):
-    """What the grader needs of quizapp.bank.Variant."""
-
-    @property
-    def question(self) -> Question: ...
-    @property
-    def seed(self) -> int: ...
-    @property
-    def params(self) -> Mapping[str, Any]: ...
-    @property
-    def options(self) -> Sequence[str] | None: ...
+CacheKey = tuple[str, str, int]
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ class LiveGrader:
     def __init__(self, runner: CodeRunner, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.runner = runner
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[str, str, int], Truth] = OrderedDict()
+        self._cache: OrderedDict[CacheKey, Truth] = OrderedDict()
+        # The misconceptions' outcomes per variant (computed on the first wrong answer).
+        self._outcomes: OrderedDict[CacheKey, dict[str, Outcome]] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- truth ---------------------------------------------------------------------------------
@@ -132,6 +136,77 @@ class LiveGrader:
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._outcomes.clear()
+
+    # -- misconceptions ----------------------------------------------------------------------------
+    def outcomes(
+        self, variant: VariantLike, *, cancel: threading.Event | None = None
+    ) -> dict[str, Outcome]:
+        """What the variant's misconceptions (authored `answer`/`setup` ones and the automatic
+        reruns) give, keyed as quizapp.grading.misconceptions keys them; cached per variant.
+        Empty when the question has none to run, or when their run failed as a whole."""
+        q = variant.question
+        key = (q.id, q.content_hash(), variant.seed)
+        with self._lock:
+            cached = self._outcomes.get(key)
+            if cached is not None:
+                self._outcomes.move_to_end(key)
+                return cached
+        alternatives = grading_alternatives(q)
+        found = self.run_alternatives(variant, alternatives, cancel=cancel) if alternatives else {}
+        if found is None:
+            return {}  # not cached: a cancelled or failed run may work next time
+        if self.cache_size > 0:
+            with self._lock:
+                self._outcomes[key] = found
+                self._outcomes.move_to_end(key)
+                while len(self._outcomes) > self.cache_size:
+                    self._outcomes.popitem(last=False)
+        return found
+
+    def run_alternatives(
+        self,
+        variant: VariantLike,
+        alternatives: tuple[Alternative, ...],
+        *,
+        cancel: threading.Event | None = None,
+    ) -> dict[str, Outcome] | None:
+        """One run of `alternatives`; None when the run failed as a whole (timeout, crash)."""
+        result = self.runner.run(alternatives_request(variant, alternatives), cancel=cancel)
+        if not result.ok:
+            return None
+        try:
+            return {outcome.key: outcome for outcome in read_outcomes(result.value)}
+        except ValueError:
+            return None
+
+    def _diagnose(
+        self,
+        variant: VariantLike,
+        parsed: Any,
+        answer: str,
+        expected: Any,
+        cancel: threading.Event | None,
+    ) -> MisconceptionMatch | None:
+        q = variant.question
+        wrong = WrongAnswer(q, variant.options, parsed, answer, expected)
+        loaded: dict[str, Outcome] | None = None
+
+        def outcomes() -> dict[str, Outcome]:
+            nonlocal loaded
+            if loaded is None:
+                loaded = self.outcomes(variant, cancel=cancel)
+            return loaded
+
+        match = diagnose(wrong, outcomes)
+        if match is None or not match.explanation:
+            return match
+        return MisconceptionMatch(
+            name=match.name,
+            summary=match.summary,
+            source=match.source,
+            explanation=substitute(match.explanation, dict(variant.params)),
+        )
 
     def _compute_truth(self, variant: VariantLike, cancel: threading.Event | None) -> Truth:
         q = variant.question
@@ -142,14 +217,7 @@ class LiveGrader:
             raise QuestionFailed(q.id, "it has no `answer` to compute its truth from")
         else:
             evaluate = q.answer
-        request = RunRequest(
-            steps=(Step(code=q.setup, label="setup"),),
-            seed=variant.seed,
-            params=dict(variant.params),
-            evaluate=evaluate,
-            timeout=q.timeout,
-        )
-        result = self.runner.run(request, cancel=cancel)
+        result = self.runner.run(truth_request(variant), cancel=cancel)
         if _cancelled(result, cancel):
             raise QuestionFailed(q.id, "grading was cancelled", result)
         self._check_requirements(q, result)
@@ -230,7 +298,9 @@ class LiveGrader:
             "stdout": truth.stdout,
         }
         try:
-            expected, expected_display, comparison = _compare(q, variant, parsed, answer, truth)
+            expected, expected_display, comparison, decoded = _compare(
+                q, variant, parsed, answer, truth
+            )
         except TruthTypeError as exc:
             return base.result(
                 GradeStatus.ERROR,
@@ -238,6 +308,10 @@ class LiveGrader:
                 given_display=given_display,
                 **facts,
             )
+        # Only a wrong answer runs the misconceptions: a correct one never pays for them.
+        misconception = None
+        if not comparison.correct:
+            misconception = self._diagnose(variant, parsed, answer, decoded, cancel)
         return base.result(
             GradeStatus.CORRECT if comparison.correct else GradeStatus.INCORRECT,
             feedback=comparison.feedback,
@@ -245,6 +319,7 @@ class LiveGrader:
             expected_display=expected_display,
             given_display=given_display,
             score=1.0 if comparison.correct else 0.0,
+            misconception=misconception,
             **facts,
         )
 
@@ -257,17 +332,7 @@ class LiveGrader:
         cancel: threading.Event | None = None,
     ) -> RunResult:
         """One run of setup, `code` (as the user's step) and the question's check."""
-        q = variant.question
-        steps = [Step(code=q.setup, label="setup"), Step(code=code, label=USER_STEP)]
-        if q.check:
-            steps.append(Step(code=q.check, label="check"))
-        request = RunRequest(
-            steps=tuple(steps),
-            seed=variant.seed,
-            params=dict(variant.params),
-            timeout=timeout if timeout is not None else q.timeout,
-        )
-        return self.runner.run(request, cancel=cancel)
+        return self.runner.run(code_request(variant, code, timeout=timeout), cancel=cancel)
 
     def _grade_code(
         self, base: _Base, variant: VariantLike, cancel: threading.Event | None
@@ -344,21 +409,23 @@ def _question_failure(q: Question, result: RunResult, evaluating: bool) -> str:
 
 def _compare(
     q: Question, variant: VariantLike, parsed: Any, answer: str, truth: Truth
-) -> tuple[Any, str, Comparison]:
+) -> tuple[Any, str, Comparison, Any]:
+    """(expected as plain data, its display, the comparison, the truth decoded for the kind)."""
     if q.kind is Kind.SHAPE:
         dims = truth_shape(truth.value)
-        return list(dims), display_shape(dims), compare_shape(parsed, dims)
+        return list(dims), display_shape(dims), compare_shape(parsed, dims), dims
     if q.kind is Kind.VALUE:
         array = truth_array(truth.value)
-        return array.data, display_array(array), compare_value(parsed, array, q.tolerance)
+        return array.data, display_array(array), compare_value(parsed, array, q.tolerance), array
     if q.kind is Kind.CHOICE:
         options = list(variant.options or ())
         option = truth_choice(truth.value, options)
         letter = LETTERS[options.index(option)]
-        return option, f"{letter}) {option}", compare_choice(parsed, options, option)
+        return option, f"{letter}) {option}", compare_choice(parsed, options, option), option
     if q.kind is Kind.OUTPUT:
         text = str(truth.value)
-        return text, normalise_output(text), compare_output(answer, text)
+        comparison = compare_output(answer, text, q.compare)
+        return text, normalise_output(text), comparison, text
     raise TruthTypeError(f"kind {q.kind} has no truth to compare")
 
 
@@ -378,11 +445,18 @@ def _grade_recall(base: _Base, q: Question, ticked: Sequence[int] | None) -> Gra
         )
     score = len(chosen) / len(points)
     missed = [points[i] for i in range(len(points)) if i not in chosen]
+    must_missed = [points[i] for i in q.must_points if i not in chosen]
     feedback = f"you covered {len(chosen)} of {len(points)} key points"
+    if must_missed:
+        feedback += "; a pass needs " + "; ".join(must_missed)
+    elif score < q.pass_mark:
+        feedback += f"; a pass needs {q.pass_mark:.0%} of them"
     if missed:
         feedback += "; missed: " + "; ".join(missed)
+    # A tiny epsilon: 3 of 4 points is exactly 0.75 however the division rounds.
+    passed = not must_missed and score + 1e-9 >= q.pass_mark
     return base.result(
-        GradeStatus.CORRECT if score >= RECALL_PASS else GradeStatus.INCORRECT,
+        GradeStatus.CORRECT if passed else GradeStatus.INCORRECT,
         feedback=feedback,
         expected=model,
         expected_display=model,

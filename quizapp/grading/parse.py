@@ -417,3 +417,79 @@ def parse_choice(text: str, options: Sequence[str]) -> int:
 def _choice_hint(options: Sequence[str]) -> str:
     last = LETTERS[min(len(options), len(LETTERS)) - 1]
     return f"type a letter A-{last} or an option's text"
+
+
+# --------------------------------------------------------------------------------------------
+# Output lines: Python literals and tokens (never evaluated)
+
+MAX_LITERAL_CHARS = 2_000
+_TOKEN = re.compile(r"\w+|\S", re.UNICODE)
+# A literal in canonical form: ("int", 3), ("str", "a"), ("tuple", (...)), ...; bools, ints and
+# floats stay apart (`True` is not `1`, `1` is not `1.0`), as a printed line tells them apart.
+CanonicalLiteral: TypeAlias = tuple[object, ...]
+
+
+def parse_literal(text: str) -> CanonicalLiteral | None:
+    """`text` as a Python literal in canonical form, or None when it is not one.
+
+    Read with `ast.parse` and a walk over the allowed node types (constants, tuples, lists,
+    sets, dicts, a sign on a number): nothing is evaluated. `False, True, False` is a tuple;
+    `['1','1']` equals `["1", "1"]`; `(3,100)` equals `(3, 100)`.
+    """
+    import ast
+
+    stripped = text.strip()
+    if not stripped or len(stripped) > MAX_LITERAL_CHARS:
+        return None
+    try:
+        tree = ast.parse(stripped, mode="eval")
+        return _canonical(tree.body, 0)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, _NotLiteral):
+        return None
+
+
+class _NotLiteral(Exception):
+    pass
+
+
+def _canonical(node: object, depth: int) -> CanonicalLiteral:
+    import ast
+
+    if depth > MAX_DEPTH:
+        raise _NotLiteral
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool):
+            return ("bool", value)
+        if value is None or value is Ellipsis:
+            return ("const", repr(value))
+        if isinstance(value, int | float | complex | str | bytes):
+            return (type(value).__name__, value)
+        raise _NotLiteral
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _canonical(node.operand, depth + 1)
+        if inner[0] not in ("int", "float", "complex"):
+            raise _NotLiteral
+        number = inner[1]
+        assert isinstance(number, int | float | complex)
+        return (inner[0], -number if isinstance(node.op, ast.USub) else number)
+    if isinstance(node, ast.Tuple | ast.List):
+        name = "tuple" if isinstance(node, ast.Tuple) else "list"
+        return (name, tuple(_canonical(item, depth + 1) for item in node.elts))
+    if isinstance(node, ast.Set):
+        return ("set", tuple(sorted((_canonical(i, depth + 1) for i in node.elts), key=repr)))
+    if isinstance(node, ast.Dict):
+        if any(key is None for key in node.keys):
+            raise _NotLiteral  # {**other}
+        pairs = [
+            (_canonical(k, depth + 1), _canonical(v, depth + 1))
+            for k, v in zip(node.keys, node.values, strict=True)
+        ]
+        return ("dict", tuple(sorted(pairs, key=repr)))
+    raise _NotLiteral
+
+
+def output_tokens(line: str) -> tuple[str, ...]:
+    """A printed line as tokens (words, numbers' digits and single symbols): the whitespace
+    between them does not count, so `x=1` and `x = 1` are the same line."""
+    return tuple(_TOKEN.findall(line))

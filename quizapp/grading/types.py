@@ -15,6 +15,24 @@ class GradeStatus(StrEnum):
     TIMEOUT = "timeout"  # the user's code (or the question) ran past its limit
 
 
+class MisconceptionSource(StrEnum):
+    AUTHORED = "authored"  # written in the question
+    AUTOMATIC = "automatic"  # built in (quizapp.grading.misconceptions.Automatic)
+
+
+@dataclass(frozen=True)
+class MisconceptionMatch:
+    """The mistaken belief an incorrect answer matches ("Likely misconception: ...")."""
+
+    name: str
+    summary: str
+    source: MisconceptionSource
+    explanation: str = ""  # Markdown, params substituted
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "summary": self.summary, "source": self.source.value}
+
+
 @dataclass(frozen=True)
 class GradeResult:
     question_id: str
@@ -31,6 +49,8 @@ class GradeResult:
     device: str = "cpu"
     torch_version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Incorrect answers only: the misconception the answer matches, if any.
+    misconception: MisconceptionMatch | None = None
 
     @property
     def correct(self) -> bool:
@@ -52,4 +72,5 @@ class GradeResult:
             "given": self.given,
             "expected": self.expected,
             "feedback": self.feedback,
+            "misconception": self.misconception.to_json() if self.misconception else None,
         }

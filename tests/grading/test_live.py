@@ -202,9 +202,12 @@ def test_recall_is_self_graded_without_a_run(
     grader: LiveGrader, fixture_bank: Bank, counting: Any
 ) -> None:
     variant = draw_variant(fixture_bank.get("fixture.why-zero-grad"), 0)
+    all_three = grader.grade(variant, "grads accumulate", ticked=[0, 1, 2])
+    assert all_three.status is GradeStatus.CORRECT and all_three.score == 1
+    # 2 of 3 is under the default pass mark (0.75): an interviewer wants most of the points
     two = grader.grade(variant, "grads accumulate", ticked=[0, 1])
-    assert two.status is GradeStatus.CORRECT and two.score == pytest.approx(2 / 3)
-    assert "missed" in two.feedback
+    assert two.status is GradeStatus.INCORRECT and two.score == pytest.approx(2 / 3)
+    assert "missed" in two.feedback and "75%" in two.feedback
     one = grader.grade(variant, "not sure", ticked=[2])
     assert one.status is GradeStatus.INCORRECT and one.score == pytest.approx(1 / 3)
     none = grader.grade(variant, "", ticked=[])
@@ -267,3 +270,35 @@ def test_cancel_stops_a_running_check(grader: LiveGrader, fixture_bank: Bank) ->
     assert time.monotonic() - started < 5
     assert result.status is GradeStatus.ERROR and "cancelled" in result.feedback
     assert not result.counts
+
+
+def _recall(**fields: object) -> Question:
+    points = fields.pop("key_points")
+    return Question.model_validate(
+        {
+            "id": "test.recall",
+            "kind": "recall",
+            "topic": "t",
+            "prompt": "?",
+            "model_answer": "m",
+            "key_points": points,
+            **fields,
+        }
+    )
+
+
+def test_recall_needs_every_must_point(grader: LiveGrader) -> None:
+    q = _recall(key_points=[{"text": "a", "must": True}, "b", "c", "d"], pass_mark=0.5)
+    variant = draw_variant(q, 0)
+    without_must = grader.grade(variant, "x", ticked=[1, 2, 3])
+    assert without_must.status is GradeStatus.INCORRECT
+    assert "a pass needs a" in without_must.feedback
+    assert grader.grade(variant, "x", ticked=[0, 1]).status is GradeStatus.CORRECT
+    assert grader.grade(variant, "x", ticked=[0]).status is GradeStatus.INCORRECT
+
+
+def test_recall_pass_mark_is_inclusive(grader: LiveGrader) -> None:
+    q = _recall(key_points=["a", "b", "c", "d"])  # default pass mark 0.75
+    variant = draw_variant(q, 0)
+    assert grader.grade(variant, "x", ticked=[0, 1, 2]).status is GradeStatus.CORRECT
+    assert grader.grade(variant, "x", ticked=[0, 1]).status is GradeStatus.INCORRECT
