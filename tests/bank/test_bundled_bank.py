@@ -56,7 +56,7 @@ def test_bank_loads_without_problems(bank: Bank) -> None:
 
 
 def test_bank_is_large_enough(questions: list[Question]) -> None:
-    assert len(questions) >= 200
+    assert len(questions) >= 320
 
 
 def test_every_topic_has_every_kind(bank: Bank, questions: list[Question]) -> None:
@@ -67,8 +67,36 @@ def test_every_topic_has_every_kind(bank: Bank, questions: list[Question]) -> No
 
 def test_enough_code_and_recall(questions: list[Question]) -> None:
     kinds = Counter(q.kind for q in questions)
-    assert kinds[Kind.CODE] >= 30
-    assert kinds[Kind.RECALL] >= 20
+    assert kinds[Kind.CODE] >= 70
+    assert kinds[Kind.RECALL] >= 30
+
+
+def test_enough_build_it_from_scratch_questions(questions: list[Question]) -> None:
+    implement = [q for q in questions if "implement" in q.tags]
+    assert len(implement) >= 30
+    assert all(q.kind is Kind.CODE for q in implement), [q.id for q in implement]
+
+
+def test_every_code_question_carries_two_wrong_solutions(questions: list[Question]) -> None:
+    """`quizapp validate` proves that each check rejects them (the mutation test)."""
+    thin = [
+        q.id
+        for q in questions
+        if q.kind is Kind.CODE and sum(m.code is not None for m in q.misconceptions) < 2
+    ]
+    assert not thin, f"code questions with fewer than two code misconceptions: {thin}"
+
+
+def test_the_classic_traps_carry_misconceptions(questions: list[Question]) -> None:
+    assert sum(bool(q.misconceptions) for q in questions) >= 150
+    for q in questions:
+        for m in q.misconceptions:
+            assert m.summary.strip() and m.explanation.strip(), f"{q.id}: {m.name}"
+
+
+def test_every_recall_question_marks_what_a_pass_needs(questions: list[Question]) -> None:
+    loose = [q.id for q in questions if q.kind is Kind.RECALL and not q.must_points]
+    assert not loose, f"recall questions without must key points: {loose}"
 
 
 def test_at_least_half_of_computed_questions_have_params(questions: list[Question]) -> None:
