@@ -21,14 +21,19 @@ and saved the moment it is checked.
 | anywhere | `ctrl+p` | command palette: every action, every question, themes |
 | anywhere | `f1` | this help |
 | anywhere | `ctrl+q` | quit (nothing answered is lost) |
+| anywhere | `f5` | restart the sandboxed runner (when it has failed) |
 | home | `r` `l` `d` `m` | review due · learn new · drill a topic · mock interview |
-| home | `s` `b` `u` | statistics · browse the bank · switch profile |
+| home | `s` `b` `u` `,` | statistics · browse the bank · switch profile · settings |
 | home | `p` | scratchpad: run any PyTorch snippet, see its trace, graph and modes |
 | question | `Enter` / `ctrl+s` | submit (Enter for one-line answers, ctrl+s in editors) |
-| question | `a`–`h` | pick an option (choice questions) |
+| question | `a`–`h`, `Enter` | pick an option, then confirm it (choice questions) |
+| code | `ctrl+r` | run your code and the check (records nothing, as often as you like) |
+| code | `ctrl+a` `ctrl+e` | select all · edit the answer in `$EDITOR` |
 | question | `ctrl+t` | reveal the next hint (not in mock interviews) |
 | question | `Esc` | cancel a running check; otherwise back home |
 | result | `n` / `Enter` | next question |
+| result | `1`–`4` | change the rating (Again, Hard, Good, Easy) before moving on |
+| result | `t` `v` | try a failed code question again (code kept) · show the solution |
 | result | `w` | Why? — rerun the question with instruments |
 | scratchpad | `ctrl+r` / `ctrl+s` | run the snippet in the sandbox (5 s limit) |
 | scratchpad | `ctrl+o` | between the code and the results (arrows, PgUp/PgDn scroll) |
