@@ -114,14 +114,17 @@ def _device(ctx: click.Context) -> str | None:
 @contextmanager
 def _runners(ctx: click.Context, count: int) -> Iterator[list[Runner]]:
     """`count` runners started together (their zygotes import torch in parallel), all closed
-    at the end. A runner passed in `obj` (tests) is the only one used."""
+    at the end. A runner passed in `obj` (tests) is the only one used.
+
+    Batch work: each zygote preloads what optimizer runs import (see Runner's
+    `preload_heavy`), since a bank's optimizer questions run back to back."""
     shared = ctx.find_object(dict)
     if shared is not None and shared.get("runner") is not None:
         yield [shared["runner"]]
         return
     from quizapp.runner import Runner
 
-    runners = [Runner(device=_device(ctx)) for _ in range(count)]
+    runners = [Runner(device=_device(ctx), preload_heavy=True) for _ in range(count)]
     try:
         for runner in runners:
             runner.start()

@@ -104,6 +104,9 @@ def _enter_scratch(scratch: str | None) -> None:
     import tempfile
 
     tempfile.tempdir = scratch
+    dynamo = sys.modules.get("torch._dynamo")
+    if dynamo is not None:  # imported by a --preload-heavy zygote, in the zygote's folder
+        dynamo.config.debug_dir_root = os.path.join(scratch, "torch_compile_debug")
 
 
 def _confine(landlock: confine.Landlock | None, last_cap: int) -> None:
@@ -180,8 +183,8 @@ def _serve(
     reader = sock.makefile("rb")
     # Address space held back (never touched, so free to map) and released on MemoryError.
     _reserve = mmap.mmap(-1, EMERGENCY_RESERVE)
-    if heavy:
-        _import_dynamo()
+    if heavy and "torch._dynamo" not in sys.modules:
+        import_heavy()
     if lock_down is not None:  # after the heavy imports (they read what they like), before code
         lock_down()
     if prewarm:
@@ -233,9 +236,10 @@ def _send(sock: socket.socket, payload: dict[str, Any]) -> None:
     sock.sendall(encode_message(payload))
 
 
-def _import_dynamo() -> None:
-    """A heavy spare: what an optimizer's first step() imports (torch._dynamo, ~1.5 s) and
-    what a backward with an explicit gradient imports (sympy, ~0.4 s)."""
+def import_heavy() -> None:
+    """What an optimizer's first step() imports (torch._dynamo, ~1.5 s) and what a backward
+    with an explicit gradient imports (sympy, ~0.4 s): in a heavy spare, or once in a zygote
+    started with --preload-heavy."""
     import torch
 
     with contextlib.suppress(Exception):

@@ -16,6 +16,10 @@ Why it is built this way (measured; see docs/runner.md):
 - CUDA/MPS are never initialised here (a forked child could not use them): such runs go to
   fresh processes (fork + exec of `quizapp.runner.child`) that initialise the device themselves;
 - two pre-forked, pre-warmed spare children wait for the next runs, so a run costs ~5-10 ms;
+- what an optimizer's step() imports (torch._dynamo, sympy: ~1.2 s) is imported by a "heavy"
+  spare, not here, because it makes every fork dearer (~1.5 ms) and the zygote ~70 MB larger;
+  `--preload-heavy` (batch work such as `quizapp validate`, where such runs come back to back
+  and each would import it again) imports it here once instead;
 - the zygote enforces each run's wall clock (it is the children's parent) and kills the child's
   whole process group once it has replied, leftover grandchildren included.
 """
@@ -136,6 +140,8 @@ class Zygote:
         torch_version: str,
         spare: bool,
         confinement: Confinement | None = None,
+        *,
+        preloaded_heavy: bool = False,
     ) -> None:
         self.confinement = confinement or Confinement(os.getcwd(), confine.Namespaces())
         self.scratch_seq = 0
@@ -160,6 +166,8 @@ class Zygote:
         # another at once still finds one ready while the zygote forks the next (~8 ms a fork).
         self.spares: list[_Child] = []
         self.heavy_seen = False  # a run needed torch._dynamo: keep a heavy spare from now on
+        # This process imported torch._dynamo (--preload-heavy): every child is heavy already.
+        self.preloaded_heavy = preloaded_heavy
         self.spare_failures = 0
         self.network_isolated = False  # set by main(): whether this process unshared its netns
         self.stopping = False
@@ -261,8 +269,8 @@ class Zygote:
     def start_run(self, run_id: int, request: dict[str, Any]) -> None:
         device = request.get("device") or self.device
         fresh = self.force_fresh or uses_fresh_process(device)
-        heavy = needs_heavy(request)
-        self.heavy_seen = self.heavy_seen or (heavy and not fresh)
+        heavy = self.preloaded_heavy or needs_heavy(request)
+        self.heavy_seen = self.heavy_seen or (heavy and not fresh and not self.preloaded_heavy)
         child = self.take_spare(device, fresh, heavy)
         if child is None:
             try:
@@ -314,7 +322,7 @@ class Zygote:
         fresh = self.force_fresh or uses_fresh_process(self.device)
         # A fresh (exec'd, device-initialising) child is expensive: keep just one of those.
         wanted = 1 if fresh else SPARES
-        light = [c for c in self.spares if not c.heavy]
+        light = [c for c in self.spares if not c.heavy or self.preloaded_heavy]
         try:
             while len(light) < wanted and self.spare_failures < MAX_SPARE_FAILURES:
                 light.append(self.new_child(self.device, fresh, spare=True))
@@ -384,7 +392,7 @@ class Zygote:
             err_fd=err_fd,
             device=device,
             fresh=fresh,
-            heavy=heavy,
+            heavy=heavy or (self.preloaded_heavy and not fresh),
             scratch=scratch,
         )
         self.children[pid] = child
@@ -771,6 +779,7 @@ def main() -> None:
     parser.add_argument("--no-spare", action="store_true")
     parser.add_argument("--scratch-mb", type=int, default=confine.SCRATCH_BYTES // confine.MIB)
     parser.add_argument("--private", action="append", default=[])
+    parser.add_argument("--preload-heavy", action="store_true")
     args = parser.parse_args()
     started = time.monotonic()
     # First, before any descriptor is duplicated: a PID namespace forks, and the waiter left
@@ -810,6 +819,10 @@ def main() -> None:
     except Exception as exc:
         fatal(f"torch {torch.__version__} failed a warm-up op: {type(exc).__name__}: {exc}")
         return
+    if args.preload_heavy:
+        from quizapp.runner.child import import_heavy
+
+        import_heavy()
     gc.collect()
     gc.freeze()  # children then never touch the zygote's objects' GC headers: fewer page copies
     hello = {
@@ -823,7 +836,15 @@ def main() -> None:
         "network_isolated": isolated,
     }
     os.write(proto_out, encode_message(hello))
-    zygote = Zygote(proto_in, proto_out, device, str(torch.__version__), not args.no_spare, conf)
+    zygote = Zygote(
+        proto_in,
+        proto_out,
+        device,
+        str(torch.__version__),
+        not args.no_spare,
+        conf,
+        preloaded_heavy=args.preload_heavy,
+    )
     zygote.network_isolated = isolated
     zygote.loop()
 

@@ -323,3 +323,27 @@ def test_optimizer_runs_work_and_are_routed_to_a_heavy_spare(runner: Runner) -> 
         result = runner.run(request)
         assert result.ok, result.describe()
         assert result.value["__tensor__"]["values"] == [0.0, 0.0, 0.0]
+
+
+def test_a_preloaded_zygote_serves_optimizer_runs_with_dynamo_already_imported() -> None:
+    """`preload_heavy` (batch validation): every child starts with torch._dynamo imported, so no
+    optimizer run imports it again; its debug folder is the run's scratch folder, not the
+    zygote's; and a light zygote's children do not have it."""
+    probe = RunRequest(
+        steps=(Step("import sys, os\nhad = 'torch._dynamo' in sys.modules", "setup"),),
+        evaluate="repr((had, torch._dynamo.config.debug_dir_root.startswith(os.getcwd())))"
+        " if had else repr((had, None))",
+    )
+    code = "w = nn.Parameter(torch.ones(3))\nopt = torch.optim.SGD([w], lr=0.5)\n"
+    code += "(w * w).sum().backward()\nopt.step()"
+    step = RunRequest(steps=(Step(code, "setup"),), evaluate="repr(w.tolist())", timeout=30)
+    with Runner(device="cpu", preload_heavy=True) as preloaded:
+        for _ in range(3):  # back to back: a spare taken at once is heavy too
+            result = preloaded.run(probe)
+            assert result.ok, result.describe()
+            assert result.value == "(True, True)"
+            stepped = preloaded.run(step)
+            assert stepped.ok and stepped.value == "[0.0, 0.0, 0.0]", stepped.describe()
+    with Runner(device="cpu") as light:
+        result = light.run(probe)
+        assert result.ok and result.value == "(False, None)", result.describe()
