@@ -205,7 +205,7 @@ def enter_namespaces(*, network: bool = True, others: bool = True) -> Namespaces
             if not flags or lib.unshare(flags) != 0:
                 continue
             if user:
-                _map_ids(uid, gid)
+                map_ids(uid, gid)
             ns.user = user
             ns.network = bool(flags & CLONE_NEWNET)
             ns.mount = bool(flags & CLONE_NEWNS)
@@ -215,7 +215,8 @@ def enter_namespaces(*, network: bool = True, others: bool = True) -> Namespaces
     return ns
 
 
-def _map_ids(uid: int, gid: int) -> None:
+def map_ids(uid: int, gid: int) -> None:
+    """In a new user namespace: be the same uid/gid as outside."""
     # Without a mapping getuid() would answer 65534 ("nobody"), which confuses getpass & co.
     with contextlib.suppress(OSError):
         with open("/proc/self/setgroups", "w") as f:

@@ -8,38 +8,23 @@ security boundary against a determined attacker: see docs/runner.md.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import resource
 import signal
-import sys
 
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
+from quizapp.runner import confine
+
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-MIB = 1024 * 1024
+MIB = confine.MIB
 # Files the code writes (stdout and stderr included) are capped at this size at least.
 MIN_FILE_SIZE_LIMIT = 16 * MIB
 ENV_NO_NETNS = "QUIZAPP_RUNNER_NO_NETNS"  # "1": leave the network alone (diagnosis only)
 
-_libc: ctypes.CDLL | None = None
-
-
-def _get_libc() -> ctypes.CDLL | None:
-    global _libc
-    if _libc is None and sys.platform.startswith("linux"):
-        try:
-            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        except OSError:
-            return None
-    return _libc
-
 
 def die_with_parent(expected_parent: int) -> None:
     """SIGKILL this process when its parent dies (Linux); exit now if that already happened."""
-    libc = _get_libc()
+    libc = confine.libc()
     if libc is not None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != expected_parent:
@@ -49,7 +34,7 @@ def die_with_parent(expected_parent: int) -> None:
 def become_subreaper() -> bool:
     """Orphaned descendants (a grandchild whose parent died) become our children, not init's,
     so that the zygote can reap them and kill the ones that escaped a run's process group."""
-    libc = _get_libc()
+    libc = confine.libc()
     return libc is not None and libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
@@ -85,16 +70,10 @@ def prefer_oom_kill() -> None:
     """If the machine runs out of memory, the kernel should kill this run, not the app."""
     # The zygote is not dumpable (so neither is a fresh fork), which makes /proc/self root's:
     # dumpable for the moment of the write (before any code runs), then not again.
-    _prctl(4, 1)  # PR_SET_DUMPABLE
+    confine.set_dumpable(True)
     with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
         f.write("1000")
-    _prctl(4, 0)
-
-
-def _prctl(option: int, value: int) -> None:
-    libc = _get_libc()
-    if libc is not None:
-        libc.prctl(option, value, 0, 0, 0)
+    confine.set_dumpable(False)
 
 
 def isolate_network() -> bool:
@@ -106,25 +85,14 @@ def isolate_network() -> bool:
     """
     if os.environ.get(ENV_NO_NETNS) == "1":
         return False
-    libc = _get_libc()
+    libc = confine.libc()
     if libc is None:
         return False
     uid, gid = os.getuid(), os.getgid()
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0:
-        _map_ids(uid, gid)
+    if libc.unshare(confine.CLONE_NEWUSER | confine.CLONE_NEWNET) == 0:
+        confine.map_ids(uid, gid)
         return True
-    return libc.unshare(CLONE_NEWNET) == 0
-
-
-def _map_ids(uid: int, gid: int) -> None:
-    # Without a mapping getuid() would answer 65534 ("nobody"), which confuses getpass & co.
-    with contextlib.suppress(OSError):
-        with open("/proc/self/setgroups", "w") as f:
-            f.write("deny")
-        with open("/proc/self/uid_map", "w") as f:
-            f.write(f"{uid} {uid} 1")
-        with open("/proc/self/gid_map", "w") as f:
-            f.write(f"{gid} {gid} 1")
+    return libc.unshare(confine.CLONE_NEWNET) == 0
 
 
 def reset_signals() -> None:

@@ -333,6 +333,7 @@ def test_a_preloaded_zygote_serves_optimizer_runs_with_dynamo_already_imported()
         steps=(Step("import sys, os\nhad = 'torch._dynamo' in sys.modules", "setup"),),
         evaluate="repr((had, torch._dynamo.config.debug_dir_root.startswith(os.getcwd())))"
         " if had else repr((had, None))",
+        timeout=30,
     )
     code = "w = nn.Parameter(torch.ones(3))\nopt = torch.optim.SGD([w], lr=0.5)\n"
     code += "(w * w).sum().backward()\nopt.step()"
