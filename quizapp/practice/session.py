@@ -12,63 +12,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from quizapp.grading.types import GradeResult
 from quizapp.practice.answers import precheck
+from quizapp.practice.backend import PracticeBackend
 from quizapp.practice.modes import PracticeMode
-from quizapp.practice.summary import ItemReview, PastRound, RoundSummary, Trend, truth_of
+from quizapp.practice.summary import ItemReview, RoundSummary, Trend, truth_of
 
 if TYPE_CHECKING:
     from quizapp.practice.planner import Plan, PlannedItem
-
-
-class QuestionInfo(Protocol):
-    @property
-    def display_title(self) -> str: ...
-    @property
-    def starter(self) -> str: ...
-
-
-class RecordLike(Protocol):
-    """What the session reads of a recorded attempt (progress.AttemptRecord)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def rating(self) -> int: ...
-    @property
-    def due_at(self) -> Any: ...
-
-
-class PracticeBackend(Protocol):
-    """The part of QuizService a session uses (the TUI's fake implements it too)."""
-
-    def question(self, question_id: str) -> Any: ...
-    def grade(
-        self,
-        question_id: str,
-        seed: int,
-        answer: str,
-        *,
-        ticked: Sequence[int] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> GradeResult: ...
-    def record(
-        self,
-        user: str,
-        question_id: str,
-        result: GradeResult,
-        *,
-        answer: str,
-        latency_s: float,
-        hints_used: int = 0,
-        session_id: int | None = None,
-    ) -> Any: ...
-    def rerate(self, attempt_id: int, rating: int) -> Any: ...
-    def start_session(self, user: str, mode: str, topic: str | None = None) -> int: ...
-    def end_session(self, session_id: int) -> None: ...
-    def mock_history(self, user: str) -> Sequence[PastRound]: ...
 
 
 class Cancelled(Exception):

@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from quizapp.practice.backend import PracticeBackend
+
 if TYPE_CHECKING:  # pydantic models cost ~0.2 s to import: not before the first frame
     from quizapp.bank.models import Question
     from quizapp.explain import Explanation
-    from quizapp.grading.types import GradeResult
-    from quizapp.practice import PastRound, Plan, PracticeMode, PracticeSession
+    from quizapp.practice import Plan, PracticeMode, PracticeSession
     from quizapp.practice.modes import QuestionStatus
 
 
@@ -79,8 +80,10 @@ class QueueItemLike(Protocol):
     def reason(self) -> str: ...
 
 
-class Service(Protocol):
-    """The subset of `QuizService` the app calls. BLOCKING methods run in thread workers."""
+class Service(PracticeBackend, Protocol):
+    """The subset of `QuizService` the app calls: what a practice session needs (grade, record,
+    rerate, sessions, mock history) and what the screens need. BLOCKING methods run in thread
+    workers."""
 
     @property
     def bank(self) -> BankLike: ...
@@ -94,26 +97,6 @@ class Service(Protocol):
     def runner_status(self) -> RunnerStatusLike: ...
     def new_seed(self) -> int: ...
     def show(self, question_id: str, seed: int) -> ShownQuestionLike: ...
-    def grade(
-        self,
-        question_id: str,
-        seed: int,
-        answer: str,
-        *,
-        ticked: Sequence[int] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> GradeResult: ...
-    def record(
-        self,
-        user: str,
-        question_id: str,
-        result: GradeResult,
-        *,
-        answer: str,
-        latency_s: float,
-        hints_used: int = 0,
-        session_id: int | None = None,
-    ) -> Any: ...
     def explain(self, question_id: str, seed: int) -> Explanation | None: ...
     def scratch(
         self, code: str, *, timeout: float = 5.0, cancel: threading.Event | None = None
@@ -122,8 +105,6 @@ class Service(Protocol):
     def add_user(self, name: str) -> Any: ...
     def rename_user(self, old: str, new: str) -> Any: ...
     def remove_user(self, name: str) -> Any: ...
-    def start_session(self, user: str, mode: str, topic: str | None = None) -> int: ...
-    def end_session(self, session_id: int) -> None: ...
     def next_questions(
         self, user: str, *, mode: str = "review", topic: str | None = None, limit: int = 10
     ) -> Sequence[QueueItemLike]: ...
@@ -141,8 +122,6 @@ class Service(Protocol):
     ) -> Plan: ...
     def single(self, question_id: str, seed: int | None = None) -> Plan: ...
     def open_session(self, user: str, plan: Plan) -> PracticeSession: ...
-    def rerate(self, attempt_id: int, rating: int) -> Any: ...
-    def mock_history(self, user: str) -> Sequence[PastRound]: ...
     def question_statuses(self, user: str) -> Mapping[str, QuestionStatus]: ...
     def settings(self, user: str) -> SettingsLike: ...
     def update_settings(
