@@ -505,7 +505,9 @@ def _choice_hint(options: Sequence[str]) -> str:
 # Output lines: Python literals and tokens (never evaluated)
 
 MAX_LITERAL_CHARS = 2_000
-_TOKEN = re.compile(r"\w+|\S", re.UNICODE)
+# A quoted string (not an apostrophe inside a word: `don't`), then words, then single symbols.
+_STRING = r"""(?<![\w'"])(?:'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*")"""
+_TOKEN = re.compile(_STRING + r"|\w+|\S", re.UNICODE)
 # A literal in canonical form: ("int", 3), ("str", "a"), ("tuple", (...)), ...; bools, ints and
 # floats stay apart (`True` is not `1`, `1` is not `1.0`), as a printed line tells them apart.
 CanonicalLiteral: TypeAlias = tuple[object, ...]
@@ -572,6 +574,18 @@ def _canonical(node: object, depth: int) -> CanonicalLiteral:
 
 
 def output_tokens(line: str) -> tuple[str, ...]:
-    """A printed line as tokens (words, numbers' digits and single symbols): the whitespace
-    between them does not count, so `x=1` and `x = 1` are the same line."""
-    return tuple(_TOKEN.findall(line))
+    """A printed line as tokens (quoted strings, words, numbers' digits and single symbols):
+    the whitespace between them does not count, so `x=1` and `x = 1` are the same line; a
+    quoted string is one token, by its value, so `kw {'a': 1}` and `kw {"a": 1}` are too."""
+    return tuple(_string_token(t) if t[0] in "'\"" and len(t) > 1 else t for t in _TOKEN.findall(line))
+
+
+def _string_token(quoted: str) -> str:
+    """A quoted string's token: its value (quotes and escapes read, never evaluated)."""
+    import ast
+
+    try:
+        value = ast.literal_eval(quoted)
+    except (SyntaxError, ValueError):
+        return quoted
+    return "\0str:" + value if isinstance(value, str) else quoted

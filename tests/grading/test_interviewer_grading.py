@@ -39,6 +39,10 @@ EXACT = OutputCompare.EXACT
         ("x =  3", "x = 3"),
         ("torch.Size([2,3])\n(4,)", "torch.Size([2, 3])\n(4,)"),
         ("\n(3, 4)", "(3, 4)"),  # a blank first line from pasting
+        # not a literal as a whole, but its quoted strings compare by value
+        ('kw 1 {"scale": 0.5}', "kw 1 {'scale': 0.5}"),
+        ("names: ['fc1',  'relu']", "names: ['fc1', 'relu']"),
+        ("it's 'x'", 'it\'s "x"'),
     ],
 )
 def test_lenient_output_accepts_what_an_interviewer_would(given: str, truth: str) -> None:
@@ -58,6 +62,9 @@ def test_lenient_output_accepts_what_an_interviewer_would(given: str, truth: str
         ("['1', '1']", "[1, 1]"),  # strings are not numbers
         ("helloworld", "hello world"),  # whitespace separates tokens
         ("(3, 4)", "(3, 4)\n(5,)"),
+        ("kw 1 {'scale': 0.6}", "kw 1 {'scale': 0.5}"),
+        ("kw {'a b': 1}", "kw {'ab': 1}"),  # inside quotes, spaces count
+        ("kw {'1': 1}", "kw {1: 1}"),  # a string is not a number
     ],
 )
 def test_lenient_output_still_rejects_a_different_line(given: str, truth: str) -> None:
