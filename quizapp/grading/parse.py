@@ -577,7 +577,9 @@ def output_tokens(line: str) -> tuple[str, ...]:
     """A printed line as tokens (quoted strings, words, numbers' digits and single symbols):
     the whitespace between them does not count, so `x=1` and `x = 1` are the same line; a
     quoted string is one token, by its value, so `kw {'a': 1}` and `kw {"a": 1}` are too."""
-    return tuple(_string_token(t) if t[0] in "'\"" and len(t) > 1 else t for t in _TOKEN.findall(line))
+    return tuple(
+        _string_token(t) if t[0] in "'\"" and len(t) > 1 else t for t in _TOKEN.findall(line)
+    )
 
 
 def _string_token(quoted: str) -> str:

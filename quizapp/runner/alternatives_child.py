@@ -9,8 +9,10 @@ leak into the next.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -164,19 +166,51 @@ class _NoGradMode:
         return self
 
 
-class _TorchWithoutGradModes:
-    """`torch` as the setup sees it under Patch.GRAD_MODE: the grad-mode switches do nothing.
+GRAD_SWITCHES = ("no_grad", "inference_mode", "enable_grad", "set_grad_enabled")
+# Where the setup can reach the switches from: torch, torch.autograd, torch.autograd.grad_mode.
+_SWITCH_HOMES = {
+    "torch": ("autograd",),
+    "torch.autograd": ("grad_mode",),
+    "torch.autograd.grad_mode": (),
+}
 
-    Only the setup's own `torch` name is replaced, never the module: torch's own code (nn.init
+
+class _WithoutGradModes:
+    """A torch module as the setup sees it under Patch.GRAD_MODE: the grad-mode switches do
+    nothing, through `torch.no_grad`, `torch.autograd.no_grad` or `torch.autograd.grad_mode`.
+
+    Only the setup's own names are replaced, never the modules: torch's own code (nn.init
     fills weights under no_grad) keeps working."""
 
-    def __init__(self, torch: Any) -> None:
-        self.__dict__["_torch"] = torch
+    def __init__(self, module: Any, name: str) -> None:
+        self.__dict__["_module"] = module
+        self.__dict__["_name"] = name
 
-    def __getattr__(self, name: str) -> Any:
-        if name in ("no_grad", "inference_mode", "enable_grad", "set_grad_enabled"):
+    def __getattr__(self, attr: str) -> Any:
+        module, name = self.__dict__["_module"], self.__dict__["_name"]
+        if attr in GRAD_SWITCHES:
             return _NoGradMode
-        return getattr(self.__dict__["_torch"], name)
+        if attr in _SWITCH_HOMES.get(name, ()):
+            return _WithoutGradModes(getattr(module, attr), f"{name}.{attr}")
+        return getattr(module, attr)
+
+
+def _import_without_grad_modes(real_import: Any) -> Any:
+    """`__import__` for the setup under Patch.GRAD_MODE: `import torch` and `from torch import
+    no_grad` (or from torch.autograd / torch.autograd.grad_mode) get the switches that do
+    nothing, so a setup that imports them by name is rerun as the believer thinks too."""
+
+    def patched(
+        name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0
+    ) -> Any:
+        module = real_import(name, globals, locals, fromlist, level)
+        if level != 0 or not (name == "torch" or name.startswith("torch.")):
+            return module
+        if fromlist:  # `from torch.autograd import no_grad`: the named module itself
+            return _WithoutGradModes(module, name) if name in _SWITCH_HOMES else module
+        return _WithoutGradModes(module, "torch")  # `import torch.x` binds `torch`
+
+    return patched
 
 
 @contextlib.contextmanager
@@ -187,7 +221,11 @@ def _patched(patch: Patch, namespace: dict[str, Any]) -> Iterator[None]:
     import torch
 
     if patch is Patch.GRAD_MODE:
-        namespace["torch"] = _TorchWithoutGradModes(torch)
+        namespace["torch"] = _WithoutGradModes(torch, "torch")
+        real = namespace.get("__builtins__", builtins)
+        table = dict(vars(real)) if isinstance(real, types.ModuleType) else dict(real)
+        table["__import__"] = _import_without_grad_modes(table["__import__"])
+        namespace["__builtins__"] = table  # this alternative's namespace only
         yield
         return
     original = torch.nn.Module.train

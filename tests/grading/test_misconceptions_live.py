@@ -256,6 +256,26 @@ def test_grad_mode_reruns_without_no_grad_blocks(grader: LiveGrader) -> None:
     # nn.Linear's own initialisation (under torch's no_grad) still worked in the rerun
 
 
+def test_grad_mode_reruns_also_when_the_setup_imports_the_switches_by_name(
+    grader: LiveGrader,
+) -> None:
+    q = live_question(
+        "value",
+        "from torch import no_grad\nfrom torch.autograd import inference_mode\n"
+        "import torch.autograd.grad_mode as gm\nimport torch.nn\n"
+        "x = torch.ones(2, requires_grad=True)\n"
+        "with no_grad():\n    a = x * 2\nwith inference_mode():\n    b = x * 3\n"
+        "with gm.no_grad():\n    c = x * 4\nwith torch.autograd.no_grad():\n    d = x * 5\n"
+        "e = torch.nn.Linear(2, 1)(x)",
+        "[a.requires_grad, b.requires_grad, c.requires_grad, d.requires_grad, e.requires_grad]",
+    )
+    variant = draw_variant(q, 0)
+    assert grader.truth(variant).value == {"__list__": [False, False, False, False, True]}
+    rerun = grader.outcomes(variant)["automatic:grad-mode"]
+    assert rerun.ok, rerun.error
+    assert rerun.value == {"__list__": [True, True, True, True, True]}
+
+
 def test_scaled_by_a_dimension_of_the_setups_tensors(grader: LiveGrader) -> None:
     q = live_question("value", "x = torch.arange(12.).reshape(3, 4)", "x.mean()")
     variant = draw_variant(q, 0)
