@@ -129,6 +129,14 @@ class UserInfo:
     settings: UserSettings = UserSettings()
 
 
+SETTINGS_COLUMNS = (User.new_per_day, User.focus_topics, User.theme)
+
+
+def _settings_of(row: Any) -> UserSettings:
+    """A profile's settings from a row that has the SETTINGS_COLUMNS (a users row has them)."""
+    return UserSettings(row.new_per_day, _focus_from_column(row.focus_topics), row.theme)
+
+
 def _focus_from_column(value: str | None) -> tuple[str, ...]:
     return tuple(t for t in (value or "").split(",") if t)
 
@@ -312,11 +320,7 @@ class ProgressService:
             new_per_day=user.new_per_day,
             attempts=repo.attempt_count(conn, user.id),
             last_active=repo.last_active_day(conn, user.id),
-            settings=UserSettings(
-                new_per_day=user.new_per_day,
-                focus_topics=_focus_from_column(user.focus_topics),
-                theme=user.theme,
-            ),
+            settings=_settings_of(user),
         )
 
     def get_user(self, name: str) -> UserInfo:
@@ -356,12 +360,10 @@ class ProgressService:
     def settings(self, name: str) -> UserSettings:
         """The profile's practice settings (an unknown profile raises UnknownUser)."""
         with self.store.read() as conn:
-            row = conn.execute(
-                select(User.new_per_day, User.focus_topics, User.theme).where(User.name == name)
-            ).first()
+            row = conn.execute(select(*SETTINGS_COLUMNS).where(User.name == name)).first()
             if row is None:
                 raise UnknownUser(name, repo.user_names(conn))
-        return UserSettings(row.new_per_day, _focus_from_column(row.focus_topics), row.theme)
+        return _settings_of(row)
 
     def update_settings(
         self,
@@ -645,9 +647,9 @@ class ProgressService:
         today = local_day(self._now(), self.tz)
         with self.store.read() as conn:
             uid = repo.user_id(conn, user)
-            settings = conn.execute(
-                select(User.new_per_day, User.focus_topics).where(User.id == uid)
-            ).one()
+            settings = _settings_of(
+                conn.execute(select(*SETTINGS_COLUMNS).where(User.id == uid)).one()
+            )
             rows = conn.execute(
                 select(
                     ReviewCard.question_id,
@@ -667,7 +669,7 @@ class ProgressService:
             cards=cards,
             new_per_day=settings.new_per_day,
             new_today=sum(1 for c in cards if c.first_day_is_today),
-            focus_topics=_focus_from_column(settings.focus_topics),
+            focus_topics=settings.focus_topics,
         )
 
     def question_statuses(self, user: str) -> dict[str, QuestionStatus]:

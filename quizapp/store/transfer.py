@@ -172,17 +172,7 @@ def export_user_data(session: Session, uid: int) -> dict[str, Any]:
     doc = ExportDoc(
         format=FORMAT,
         version=VERSION,
-        user=UserDoc(
-            name=user.name,
-            created_at=user.created_at,
-            new_per_day=user.new_per_day,
-            focus_topics=user.focus_topics,
-            theme=user.theme,
-            interview_date=user.interview_date,
-            target_retention=user.target_retention,
-            fsrs_parameters=user.fsrs_parameters,
-            fsrs_fitted_at=user.fsrs_fitted_at,
-        ),
+        user=UserDoc(**_columns(user, _fields(UserDoc))),
         questions=[QuestionDoc(**_columns(q, _fields(QuestionDoc))) for q in questions],
         cards=[CardDoc(**_columns(c, _fields(CardDoc))) for c in cards],
         sessions=[
@@ -225,17 +215,7 @@ def import_user_data(session: Session, data: Any, *, as_user: str | None = None)
     user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
     created = user is None
     if user is None:
-        user = User(
-            name=name,
-            created_at=doc.user.created_at,
-            new_per_day=doc.user.new_per_day,
-            focus_topics=doc.user.focus_topics,
-            theme=doc.user.theme,
-            interview_date=doc.user.interview_date,
-            target_retention=doc.user.target_retention,
-            fsrs_parameters=doc.user.fsrs_parameters,
-            fsrs_fitted_at=doc.user.fsrs_fitted_at,
-        )
+        user = User(**{**doc.user.model_dump(), "name": name})
         session.add(user)
         session.flush()
     uid = user.id
