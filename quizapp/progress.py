@@ -129,6 +129,12 @@ class UserInfo:
     settings: UserSettings = UserSettings()
 
 
+def _schedule_columns(card: Any) -> dict[str, Any]:
+    """What a review changes on a card (scheduling.CardState), by review_cards column."""
+    names = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
+    return {name: getattr(card, name) for name in names}
+
+
 SETTINGS_COLUMNS = (User.new_per_day, User.focus_topics, User.theme)
 
 
@@ -507,14 +513,7 @@ class ProgressService:
             leech = after.lapses >= LEECH_LAPSES
             card_values: dict[str, Any] = {
                 "card_id": after.card_id,
-                "state": after.state,
-                "step": after.step,
-                "stability": after.stability,
-                "difficulty": after.difficulty,
-                "due": after.due,
-                "last_review": after.last_review,
-                "reps": after.reps,
-                "lapses": after.lapses,
+                **_schedule_columns(after),
                 "correct_count": correct_count + int(result.correct),
                 "leech": leech,
                 "content_hash": digest,
@@ -612,14 +611,7 @@ class ProgressService:
                 {
                     "key_user_id": uid,
                     "key_question_id": qid,
-                    "state": after.state,
-                    "step": after.step,
-                    "stability": after.stability,
-                    "difficulty": after.difficulty,
-                    "due": after.due,
-                    "last_review": after.last_review,
-                    "reps": after.reps,
-                    "lapses": after.lapses,
+                    **_schedule_columns(after),
                     "leech": leech,
                 },
             )

@@ -48,22 +48,8 @@ def children_of(pid: int) -> list[int]:
         return found
     except (OSError, ValueError):
         pass
-    found = []
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return found
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 1 and int(fields[1]) == pid:
-            found.append(int(name))
-    return found
+    # Without task/*/children: every process's parent, from /proc/<pid>/stat.
+    return [p for p, parent in confine.pids_in_namespace().items() if parent == pid]
 
 
 def prefer_oom_kill() -> None:
