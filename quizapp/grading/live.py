@@ -433,6 +433,15 @@ def _compare(
     raise TruthTypeError(f"kind {q.kind} has no truth to compare")
 
 
+def points_needed(count: int, pass_mark: float) -> int:
+    """The fewest of `count` key points that reach `pass_mark`, read to the percent as it is
+    shown: 0.67 of 6 points is 4 (4/6 shows as 67%), 0.75 of 4 is 3. Never more than all."""
+    for needed in range(count + 1):
+        if needed / count + 0.005 >= pass_mark:
+            return needed
+    return count
+
+
 def _grade_recall(base: _Base, q: Question, ticked: Sequence[int] | None) -> GradeResult:
     points = q.key_points or ()
     model = q.model_answer or ""
@@ -453,12 +462,12 @@ def _grade_recall(base: _Base, q: Question, ticked: Sequence[int] | None) -> Gra
     feedback = f"you covered {len(chosen)} of {len(points)} key points"
     if must_missed:
         feedback += "; a pass needs " + "; ".join(must_missed)
-    elif score < q.pass_mark:
-        feedback += f"; a pass needs {q.pass_mark:.0%} of them"
+    needed = points_needed(len(points), q.pass_mark)
+    if not must_missed and len(chosen) < needed:
+        feedback += f"; a pass needs {needed} of them"
     if missed:
         feedback += "; missed: " + "; ".join(missed)
-    # A tiny epsilon: 3 of 4 points is exactly 0.75 however the division rounds.
-    passed = not must_missed and score + 1e-9 >= q.pass_mark
+    passed = not must_missed and len(chosen) >= needed
     return base.result(
         GradeStatus.CORRECT if passed else GradeStatus.INCORRECT,
         feedback=feedback,

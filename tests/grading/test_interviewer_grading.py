@@ -220,3 +220,40 @@ def test_a_simple_fraction_is_a_number(numerator: int, denominator: int) -> None
 def test_a_bad_fraction_is_invalid(text: str) -> None:
     with pytest.raises(AnswerParseError):
         parse_value(text)
+
+
+# -- recall pass mark ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "mark", "needed"),
+    [
+        (4, 0.75, 3),
+        (6, 0.67, 4),
+        (6, 0.66, 4),
+        (3, 0.67, 2),
+        (5, 0.6, 3),
+        (4, 1.0, 4),
+        (2, 0.01, 1),
+    ],
+)
+def test_points_needed_reads_the_pass_mark_to_the_percent_as_shown(
+    count: int, mark: float, needed: int
+) -> None:
+    from quizapp.grading.live import points_needed
+
+    assert points_needed(count, mark) == needed
+
+
+@given(st.integers(1, 40), st.floats(0.01, 1.0))
+def test_points_needed_is_the_fewest_whose_shown_percent_reaches_the_mark(
+    count: int, mark: float
+) -> None:
+    from quizapp.grading.live import points_needed
+
+    needed = points_needed(count, mark)
+    assert 1 <= needed <= count
+    if needed < count:  # what the user sees: the share rounded to the percent, against the mark
+        assert needed / count + 0.005 >= mark
+    if needed > 1:
+        assert (needed - 1) / count + 0.005 < mark
