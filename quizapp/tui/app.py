@@ -300,7 +300,7 @@ class QuizApp(App[None]):
         # A key that opens a question (home's l, a result's n...) holds the keys after it until
         # the question's answer box has the focus; the screen only posts its message later.
         screen = self.screen
-        opens = isinstance(screen, QuizScreen) and key.key in screen.ROUND_KEYS
+        opens = isinstance(screen, QuizScreen) and screen.opens_round(key.key)
         if opens:  # not when typing the letter into a text box (imported late: start-up)
             from textual.widgets import Input, TextArea
 

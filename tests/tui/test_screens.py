@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input, Tree
 
 from quizapp.tui.app import create_app
 from quizapp.tui.screens.browser import BrowserScreen
@@ -333,6 +334,37 @@ async def test_browser_filter_preview_and_practise(app, fake) -> None:  # type: 
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen  # back where we came from
+
+
+async def test_browser_keys_typed_fast_after_enter_act_on_the_tree(app, fake) -> None:  # type: ignore[no-untyped-def]
+    # A fast hand: the filter, Enter, then down-arrows and `p`, all queued before the filter
+    # has handled its Enter. None of them may land in the filter; `p` practises the question.
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BrowserScreen)
+        await pilot.press("ctrl+f")
+        type_ahead(pilot, *"relu", "enter", "down", "down", "down", "p")
+        await until(pilot, lambda: isinstance(app.screen, QuestionScreen))
+        assert screen.query_one("#b-filter", Input).value == "relu"
+        assert app.screen.item.question_id == "autograd.write-relu"  # type: ignore[attr-defined]
+
+
+async def test_browser_p_with_nothing_highlighted_holds_no_keys(app, fake) -> None:  # type: ignore[no-untyped-def]
+    # `p` opens nothing here: the keys typed after it act at once (they used to wait up to 5 s
+    # for a question that never came).
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BrowserScreen) and screen.selected is None
+        screen.query_one(Tree).focus()
+        await pilot.pause()
+        type_ahead(pilot, "p", "escape")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen), timeout=2.0)
 
 
 async def test_help_screen(app) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,10 @@ class QuizScreen(Screen[R]):
     def quiz(self) -> QuizAppLike:
         return cast(QuizAppLike, self.app)
 
+    def opens_round(self, key: str) -> bool:
+        """Whether `key` (outside a text box) opens a question here now."""
+        return key in self.ROUND_KEYS
+
     def reload_data(self) -> None:
         """Reread what the screen shows from the service (default: nothing to reread)."""
 

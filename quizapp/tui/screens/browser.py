@@ -49,6 +49,28 @@ def matches(q: Question, needle: str, status: str = "") -> bool:
     return all(word in hay for word in needle.lower().split())
 
 
+class FilterBox(Input):
+    """The filter. Enter hands the focus to the tree at once, not when its Submitted message
+    comes back: keys typed fast after Enter are already queued here, and must act where the
+    focus now is (the tree's keys, `p` to practise) instead of landing in the filter."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # screen.focused, not has_focus: that one changes only when the Blur event, queued
+        # behind these keys, is handled.
+        focused = self.screen.focused is self
+        if event.key == "enter" and focused:
+            event.stop()
+            event.prevent_default()
+            self.screen.set_focus(self.screen.query_one(Tree))
+            return
+        if not focused:
+            # Not typed into the filter (Input's own handler is the default one), but it
+            # bubbles: the screen's and the app's bindings see it, as they would from the tree.
+            event.prevent_default()
+            return
+        await super()._on_key(event)
+
+
 class BrowserScreen(QuizScreen[None]):
     ROUND_KEYS: ClassVar[frozenset[str]] = frozenset({"p"})
     AUTO_FOCUS = "#b-filter"
@@ -69,7 +91,9 @@ class BrowserScreen(QuizScreen[None]):
         yield QuizHeader()
         with Horizontal(id="browser"):
             with Vertical(id="b-left"):
-                yield Input(placeholder="type to filter: words, due, failed, new", id="b-filter")
+                yield FilterBox(
+                    placeholder="type to filter: words, due, failed, new", id="b-filter"
+                )
                 yield Tree[NodeData]("bank", id="b-tree")
             with VerticalScroll(id="b-preview"):
                 yield Static("Choose a question to preview it.", id="b-empty", classes="dim")
@@ -149,10 +173,6 @@ class BrowserScreen(QuizScreen[None]):
     def filtered(self, event: Input.Changed) -> None:
         self.fill(event.value)
 
-    @on(Input.Submitted, "#b-filter")
-    def filter_done(self) -> None:
-        self.query_one(Tree).focus()
-
     @on(Tree.NodeHighlighted)
     def highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
         self.preview(event.node.data)
@@ -196,11 +216,23 @@ class BrowserScreen(QuizScreen[None]):
         if self.selected is not None:
             self.preview(self.selected)
 
+    def opens_round(self, key: str) -> bool:
+        """`p` opens a question only when one is highlighted (else it just says so, and the
+        keys after it must not wait for a question that never comes)."""
+        return key in self.ROUND_KEYS and self.under_cursor() is not None
+
+    def under_cursor(self) -> Question | None:
+        """The question the tree's cursor is on now. Not `selected`, which follows the tree's
+        highlight messages: keys typed fast run before those arrive."""
+        node = self.query_one(Tree).cursor_node
+        return node.data if node is not None and isinstance(node.data, Question) else None
+
     def action_practise(self) -> None:
-        if self.selected is None:
+        question = self.under_cursor()
+        if question is None:
             self.notify("Highlight a question first.")
             return
-        self.post_message(PractiseQuestion(self.selected.id, self.seed))
+        self.post_message(PractiseQuestion(question.id, self.seed))
 
     def action_back(self) -> None:
         if self.query_one("#b-filter", Input).has_focus:
