@@ -1121,9 +1121,19 @@ class ProgressService:
 
     # -- statistics ------------------------------------------------------------------------
 
-    def stats(self, user: str, *, questions: Sequence[Question] = ()) -> Stats:
+    def stats(
+        self,
+        user: str,
+        *,
+        questions: Sequence[Question] = (),
+        playable: Sequence[Question] | None = None,
+    ) -> Stats:
         """Everything the stats screen shows (definitions in quizapp.stats). Without a bank
-        (`questions` empty), topics and question counts come from what was recorded."""
+        (`questions` empty), topics and question counts come from what was recorded.
+
+        `playable`: the questions a round can serve (default `questions`). Today's new-question
+        figures follow the planner: the interview plan's pace when there is one, and no more
+        new questions than are left."""
         now = self._now()
         today = local_day(now, self.tz)
         with self.store.read() as conn:
@@ -1161,6 +1171,12 @@ class ProgressService:
 
         bank = {q.id: q for q in questions}
         card_topic = {c.question_id: c.topic for c in cards}
+        servable = list(questions if playable is None else playable)
+        pace, unseen = per_day, None
+        if servable:
+            unseen = sum(1 for q in servable if q.id not in card_topic)
+            follow = self.interview_adjustments(user, questions=servable)
+            pace = per_day if follow.new_per_day is None else follow.new_per_day
         in_scope = [c for c in cards if not bank or c.question_id in bank]
         # Due forecast: cards (of questions still in the bank) due by the end of each day.
         forecast_counts = [0] * FORECAST_DAYS
@@ -1258,10 +1274,11 @@ class ProgressService:
             median_latency_s=median_latency,
             due_today=forecast_counts[0],
             new_today=sum(1 for c in cards if c.first_day == today),
-            new_per_day=per_day,
+            new_per_day=pace,
             leeches=sum(1 for c in cards if c.leech),
             changed=changed,
             misconceptions=misconceptions,
+            unseen=unseen,
         )
 
     def close(self) -> None:

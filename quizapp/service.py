@@ -356,7 +356,9 @@ class QuizService:
         )
 
     def stats(self, user: str) -> Stats:
-        return self.progress.stats(user, questions=list(self._bank.questions.values()))
+        return self.progress.stats(
+            user, questions=list(self._bank.questions.values()), playable=self._playable(None)
+        )
 
     def readiness_settings(self, user: str) -> ProfileReadiness:
         """The profile's interview date, target retention and fitted parameters (if any)."""

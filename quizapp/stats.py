@@ -100,9 +100,17 @@ class Stats:
     changed: list[str] = field(default_factory=list)  # ids edited since last answered
     misconceptions: list[RecurringMisconception] = field(default_factory=list)
 
+    # Questions a round could still introduce (the bank's playable ones never answered); None
+    # without a bank. Caps new_left_today, as the planner is capped by what is left.
+    unseen: int | None = None
+
     @property
     def new_left_today(self) -> int:
-        return max(self.new_per_day - self.new_today, 0)
+        """New questions a Learn round would still introduce today: the day's pace (the
+        profile's, or the interview plan's) less those already begun, and no more than are
+        left; the figure the planner plans with."""
+        left = max(self.new_per_day - self.new_today, 0)
+        return left if self.unseen is None else min(left, self.unseen)
 
     def to_json(self) -> dict[str, Any]:
         def convert(value: Any) -> Any:

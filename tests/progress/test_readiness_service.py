@@ -106,6 +106,30 @@ def test_learn_follows_the_plan_pace(service: ProgressService) -> None:
     assert service.interview_adjustments("ann", questions=bank).new_per_day is None
 
 
+def test_home_new_figure_is_what_learn_would_serve(service: ProgressService) -> None:
+    """Stats.new_left_today (home's "N new to learn") agrees with the Learn round: the plan's
+    pace with an interview, and never more than the questions left."""
+    service.add_user("ann")
+    service.set_new_per_day("ann", 2)
+    bank = make_bank(60)
+
+    def learn() -> int:
+        return len(service.next_questions("ann", questions=bank, mode="learn", limit=50))
+
+    assert service.stats("ann", questions=bank).new_left_today == learn() == 2
+    service.set_interview("ann", service.today() + timedelta(days=11))
+    shown = service.stats("ann", questions=bank)
+    assert (shown.new_left_today, shown.new_per_day) == (learn(), 6)
+    service.set_interview("ann", None)
+    service.set_new_per_day("ann", 20)
+    small = bank[:3]  # fewer questions left than the day allows
+    assert service.stats("ann", questions=bank, playable=small).new_left_today == 3
+    for q in small:
+        service.record_attempt("ann", q, result(q), answer="x", latency_s=5, hints_used=0)
+    assert service.stats("ann", questions=bank, playable=small).new_left_today == 0
+    assert len(service.next_questions("ann", questions=small, mode="learn", limit=50)) == 0
+
+
 def test_a_review_that_would_fall_after_the_day_is_cut_to_land_before_it(
     service: ProgressService, clock: Any
 ) -> None:
