@@ -37,6 +37,7 @@ from quizapp.tui.messages import (
     SettingsSaved,
     StartRound,
     TryAgain,
+    TypedAhead,
 )
 from quizapp.tui.ports import Service, UserLike
 from quizapp.tui.screens.base import QuizScreen
@@ -86,6 +87,8 @@ class QuizApp(App[None]):
         self._held_keys: list[events.Key] | None = None
         self._held_since = 0.0
         self._hold_timer: Timer | None = None
+        self._typed_ahead_count = 0  # held keys that reached a text box after its Enter
+        self._creating_profile = False  # the keys held wait for the new profile, not a round
 
     # -- the service ------------------------------------------------------------------------
     @property
@@ -183,7 +186,20 @@ class QuizApp(App[None]):
     def _create_profile(self, message: CreateProfile) -> None:
         message.stop()
         if self.ready:
+            self._hold_keys()  # the keys typed after the name wait for the profile
+            self._creating_profile = True
             self.create_profile(message.name)
+
+    @on(TypedAhead)
+    def _typed_ahead(self, message: TypedAhead) -> None:
+        message.stop()
+        # Typed before any key the app holds now (it reached the text box first): in front of
+        # them, after those typed ahead before it.
+        self._hold_keys()
+        assert self._held_keys is not None
+        key = events.Key(message.key, message.character)
+        self._held_keys.insert(self._typed_ahead_count, key)
+        self._typed_ahead_count += 1
 
     @work(thread=True, group="profile")
     def create_profile(self, name: str) -> None:
@@ -199,6 +215,9 @@ class QuizApp(App[None]):
         self._update_subtitle()
         self.bank_changed()
         self.load_settings(name)
+        if self._creating_profile:  # the keys typed after its name act on the home screen
+            self._creating_profile = False
+            self.call_later(self._release_keys)
 
     @work(thread=True, exclusive=True, group="settings")
     def load_settings(self, name: str) -> None:
@@ -284,6 +303,7 @@ class QuizApp(App[None]):
 
     @on(ServiceError)
     async def _service_error(self, message: ServiceError) -> None:
+        self._creating_profile = False
         await self._release_keys()
         self.notify(f"Could not {message.action}: {message.reason}", severity="error", timeout=8)
 
@@ -312,6 +332,7 @@ class QuizApp(App[None]):
     def _hold_keys(self) -> None:
         if self._held_keys is None:
             self._held_keys = []
+            self._typed_ahead_count = 0
             self._held_since = time.monotonic()
             if self._hold_timer is not None:
                 self._hold_timer.stop()

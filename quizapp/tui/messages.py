@@ -126,6 +126,16 @@ class CreateProfile(Message):
 
 
 @dataclass
+class TypedAhead(Message):
+    """A key that reached a text box after the Enter that closed it (typed fast: the name,
+    Enter, then `l`): not typed into it, but handed to the app, which replays it, in order,
+    where the user will be (the home screen, once the profile exists)."""
+
+    key: str
+    character: str | None
+
+
+@dataclass
 class QuestionReady(Message):
     """A question (or result) screen is mounted and focused: keys typed ahead go there.
     `at` (time.monotonic()) lets the app ignore a screen that was ready before the hold."""

@@ -93,6 +93,19 @@ async def test_first_run_asks_for_a_name() -> None:
         assert isinstance(app.screen, HomeScreen)
 
 
+async def test_a_name_typed_fast_then_a_key_keeps_the_name_and_the_key() -> None:
+    # The terminal delivers the name, Enter and `l` at once: the profile is "dana" (not "danal")
+    # and the `l` starts a Learn round on the home screen once the profile exists.
+    fake = FakeService(users=())
+    app = create_app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert isinstance(app.screen, NewProfileScreen)
+        type_ahead(pilot, *"dana", "enter", "l")
+        await until(pilot, lambda: isinstance(app.screen, QuestionScreen))
+        assert [u.name for u in fake.users()] == ["dana"] and app.user == "dana"
+
+
 async def test_switching_users() -> None:
     fake = FakeService(users=("alice", "bob"))
     app = create_app(fake, user="alice")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -13,7 +13,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from quizapp.tui.lifecycle import unless_closing
-from quizapp.tui.messages import CreateProfile
+from quizapp.tui.messages import CreateProfile, TypedAhead
 
 NEW = "\x00new"
 
@@ -53,6 +53,27 @@ class ProfileScreen(ModalScreen[str | None]):
         self.dismiss(name)
 
 
+class NameInput(Input):
+    """The new profile's name. Enter submits the name as it is at that moment; the keys the
+    terminal delivered after it (typed fast) go to the app, never into the name."""
+
+    submitted_once = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.submitted_once:
+            event.stop()
+            event.prevent_default()
+            self.post_message(TypedAhead(event.key, event.character))
+            return
+        if event.key == "enter" and self.value.strip():
+            event.stop()
+            event.prevent_default()
+            self.submitted_once = True
+            self.post_message(self.Submitted(self, self.value))
+            return
+        await super()._on_key(event)
+
+
 class NewProfileScreen(ModalScreen[str | None]):
     """Ask for a name. On a first run there is nothing to go back to, so escape is not offered."""
 
@@ -66,7 +87,7 @@ class NewProfileScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             title = "Welcome! What should we call you?" if self.first_run else "New profile"
             yield Label(title, classes="dialog-title")
-            yield Input(placeholder="your name", id="profile-name", max_length=40)
+            yield NameInput(placeholder="your name", id="profile-name", max_length=40)
             yield Label("", id="profile-error", classes="error")
 
     def action_cancel(self) -> None:
