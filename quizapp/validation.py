@@ -336,6 +336,7 @@ def _check_misconceptions(
                     variant,
                     key=("fails", m.name),
                 )
+    beliefs: list[tuple[str, Any]] = []  # (name, answer) of those that computed one
     for m, alt in runs:
         outcome = outcomes.get(alt.key)
         if outcome is None:
@@ -372,6 +373,19 @@ def _check_misconceptions(
                 variant,
                 key=("truth", m.name),
             )
+        else:
+            # Two beliefs with the same wrong answer: the first one tried would be named for
+            # a user who holds the other (a misdiagnosis). Make the params tell them apart.
+            twin = next((name for name, v in beliefs if same_answer(q, v, belief.value)), None)
+            if twin is not None:
+                found.add(
+                    "misconceptions",
+                    f"misconceptions {twin} and {m.name} give the same answer on seed "
+                    f"{variant.seed}: a user who holds {m.name} would be told {twin}",
+                    variant,
+                    key=("twins", twin, m.name),
+                )
+            beliefs.append((m.name, belief.value))
 
 
 def _clip(text: str, limit: int = 300) -> str:

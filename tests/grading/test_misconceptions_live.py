@@ -150,6 +150,32 @@ def test_validate_names_a_misconception_that_cannot_run(runner: Any) -> None:
     assert any("misconception loops cannot be computed" in m for m in messages), messages
 
 
+def test_validate_reports_two_misconceptions_with_the_same_answer(runner: Any) -> None:
+    """On n = 2 "summed" and "doubled" are both 2 x the truth: a user who summed would be told
+    they doubled. Validate names the pair and the seed; on n = 3 they differ."""
+    q = Question.model_validate(
+        {
+            "id": "t.twins",
+            "kind": "value",
+            "topic": "t",
+            "prompt": "?",
+            "params": {"n": [2, 3]},
+            "setup": "x = torch.ones(n)",
+            "answer": "x.mean().item()",
+            "misconceptions": [
+                {"name": "doubled", "summary": "s", "answer": "2 * x.mean().item()"},
+                {"name": "summed", "summary": "s", "answer": "x.sum().item()"},
+            ],
+        }
+    )
+    bank = Bank(questions={q.id: q}, problems=[], dirs=[])
+    report = validate_bank(bank, LiveGrader(runner), seeds_per_question=2)
+    messages = [p.message for p in report.problems]
+    assert len(messages) == 1, messages
+    assert "misconceptions doubled and summed give the same answer on seed" in messages[0]
+    assert "n=2" in messages[0] and "n=3" not in messages[0]
+
+
 def test_each_code_misconception_meets_an_unpatched_torch(runner: Any) -> None:
     """A check that forbids F.linear by replacing it (and never puts it back) must not decide
     the next misconception's fate: each code misconception runs in a process of its own. Here
