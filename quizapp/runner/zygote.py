@@ -822,7 +822,19 @@ def main() -> None:
     if args.preload_heavy:
         from quizapp.runner.child import import_heavy
 
+        # Importing torch._dynamo creates its cache folders: here, not where an inherited
+        # TORCHINDUCTOR_CACHE_DIR points (a parent that imported it sets one under /tmp, which
+        # the mount view hides: the import then failed and nothing was preloaded).
+        for var, name in (
+            ("TORCHINDUCTOR_CACHE_DIR", "torchinductor"),
+            ("TRITON_CACHE_DIR", "triton"),
+        ):
+            os.environ[var] = os.path.join(conf.scratch_root, f".{name}")
         import_heavy()
+        if "torch._dynamo" not in sys.modules:
+            print(
+                "quizapp runner: could not preload torch._dynamo; runs import it", file=sys.stderr
+            )
     gc.collect()
     gc.freeze()  # children then never touch the zygote's objects' GC headers: fewer page copies
     hello = {
