@@ -269,8 +269,8 @@ class Zygote:
     def start_run(self, run_id: int, request: dict[str, Any]) -> None:
         device = request.get("device") or self.device
         fresh = self.force_fresh or uses_fresh_process(device)
-        heavy = self.preloaded_heavy or needs_heavy(request)
-        self.heavy_seen = self.heavy_seen or (heavy and not fresh and not self.preloaded_heavy)
+        heavy = self.must_import_heavy(request)
+        self.heavy_seen = self.heavy_seen or (heavy and not fresh)
         child = self.take_spare(device, fresh, heavy)
         if child is None:
             try:
@@ -298,6 +298,11 @@ class Zygote:
                 )
 
     # -- children ------------------------------------------------------------------------------
+    def must_import_heavy(self, request: dict[str, Any]) -> bool:
+        """Whether a forked child would import torch._dynamo for this run itself (so it wants
+        a heavy spare): never when this zygote preloaded it, as every child then has it."""
+        return not self.preloaded_heavy and needs_heavy(request)
+
     def take_spare(self, device: str, fresh: bool, heavy: bool = False) -> _Child | None:
         fitting = [c for c in self.spares if c.device == device and c.fresh == fresh]
         # A heavy run prefers a heavy spare (else any: it imports what it needs itself); a
@@ -322,7 +327,7 @@ class Zygote:
         fresh = self.force_fresh or uses_fresh_process(self.device)
         # A fresh (exec'd, device-initialising) child is expensive: keep just one of those.
         wanted = 1 if fresh else SPARES
-        light = [c for c in self.spares if not c.heavy or self.preloaded_heavy]
+        light = [c for c in self.spares if not c.heavy]
         try:
             while len(light) < wanted and self.spare_failures < MAX_SPARE_FAILURES:
                 light.append(self.new_child(self.device, fresh, spare=True))
@@ -392,7 +397,7 @@ class Zygote:
             err_fd=err_fd,
             device=device,
             fresh=fresh,
-            heavy=heavy or (self.preloaded_heavy and not fresh),
+            heavy=heavy,
             scratch=scratch,
         )
         self.children[pid] = child
@@ -402,7 +407,7 @@ class Zygote:
     def dispatch(self, child: _Child) -> None:
         if child.sock is None:
             return
-        if child.request is not None and not child.heavy and needs_heavy(child.request):
+        if child.request is not None and not child.heavy and self.must_import_heavy(child.request):
             # It will import torch._dynamo itself (~1-2 s): our overhead, not the code's time.
             grace = {"timeout": child.timeout + HEAVY_GRACE_S}
             child.request = {**child.request, **grace}
