@@ -208,6 +208,12 @@ class AttemptRecord:
         return Rating(self.rating).name
 
 
+def _title(question_id: str, bank: dict[str, Question]) -> str:
+    """The title a learner knows a question by; its id once the bank no longer has it."""
+    q = bank.get(question_id)
+    return q.display_title if q is not None else question_id
+
+
 def _misconception_summary(
     name: str, source: str, question_ids: Sequence[str], bank: dict[str, Question]
 ) -> str:
@@ -1234,6 +1240,7 @@ class ProgressService:
                 lapses=c.lapses,
                 leech=c.leech,
                 median_latency_s=weak_latency.get(c.question_id),
+                title=_title(c.question_id, bank),
             )
             for c in weak_cards
         ]
@@ -1252,6 +1259,7 @@ class ProgressService:
                 count=int(n),
                 last_seen=last,
                 questions=matched_on[(name, source)],
+                titles=[_title(qid, bank) for qid in matched_on[(name, source)]],
             )
             for name, source, n, last in recurring
         ]

@@ -67,6 +67,9 @@ class WeakQuestion:
     lapses: int
     leech: bool
     median_latency_s: float | None
+    # What a learner sees: the bank's title (the id when the bank no longer has the question).
+    # Ids are handles for authors and often name the trap a question tests.
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class RecurringMisconception:
     count: int
     last_seen: datetime
     questions: list[str]
+    titles: list[str] = field(default_factory=list)  # the questions' titles, in the same order
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ class QuizCommands(Provider):
                 cmds.append(
                     (
                         f"Practise: {q.display_title}",
-                        f"{q.id} ({q.kind.value}, {q.topic})",
+                        # Not the id: ids are author handles and often name the trap.
+                        f"{q.kind.value}, {q.topic}",
                         partial(app.practise_question, q.id, seed),
                     )
                 )

@@ -11,3 +11,9 @@ def plural(count: int, word: str) -> str:
 def format_seconds(seconds: float) -> str:
     seconds = max(0, round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def clip(text: str, width: int = 18) -> str:
+    """`text` on one line, cut to `width` characters with an ellipsis (for table cells)."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -487,6 +487,27 @@ def test_stats_list_recurring_misconceptions(service: ProgressService, clock) ->
     json.dumps(data)
 
 
+def test_stats_name_questions_by_title_not_id(service: ProgressService, clock) -> None:  # type: ignore[no-untyped-def]
+    # Ids are author handles that often name the trap (`fix-td-target-detach`): what the stats
+    # screen lists is the bank's title, and the id only for a question the bank no longer has.
+    titled = make_question(
+        "shapes.linear-transposed-weight",
+        title="A Linear layer's weight",
+        misconceptions=LINEAR.misconceptions,
+    )
+    gone = make_question("shapes.removed-since")
+    service.add_user("ann")
+    record(service, titled, GradeStatus.INCORRECT, misconception=TRANSPOSED)
+    record(service, gone, GradeStatus.INCORRECT)
+    stats = service.stats("ann", questions=[*BANK, titled])
+    assert [(w.question_id, w.title) for w in stats.weakest] == [
+        ("shapes.linear-transposed-weight", "A Linear layer's weight"),
+        ("shapes.removed-since", "shapes.removed-since"),
+    ]
+    assert stats.misconceptions[0].titles == ["A Linear layer's weight"]
+    assert stats.misconceptions[0].questions == ["shapes.linear-transposed-weight"]
+
+
 def test_misconceptions_survive_export_and_import(
     service: ProgressService, clock, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

@@ -592,7 +592,7 @@ class FakeService:
         ]
         activity.append(DayActivity(TODAY, len(mine), correct))
         weakest = [
-            WeakQuestion(q.id, q.topic, 2, 1, 0.5, 1, False, 30.0)
+            WeakQuestion(q.id, q.topic, 2, 1, 0.5, 1, False, 30.0, title=q.display_title)
             for q in list(self._bank.questions.values())[:3]
         ]
         return Stats(

@@ -57,6 +57,7 @@ class DiagnosingService(FakeService):
             count=3,
             last_seen=datetime(2026, 3, 16, 9, 30, tzinfo=UTC),
             questions=["shapes.linear-out", "shapes.linear-weight"],
+            titles=["Output shape of a Linear layer", "shapes.linear-weight"],
         )
         return dataclasses.replace(stats, misconceptions=[recurring])
 

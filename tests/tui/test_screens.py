@@ -410,6 +410,20 @@ async def test_command_palette_starts_a_question(app) -> None:  # type: ignore[n
         assert app.screen.item.question_id == "modes.dropout-eval"  # type: ignore[attr-defined]
 
 
+async def test_command_palette_names_questions_by_title_not_id(app) -> None:  # type: ignore[no-untyped-def]
+    # An id is an author's handle and often names the trap; the palette shows titles only.
+    from quizapp.tui.commands import QuizCommands
+
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        provider = QuizCommands(app.screen)
+        listed = [(name, help_text) for name, help_text, _ in provider._commands()]
+        questions = app.service.bank.questions.values()
+        shown = " ".join(f"{name} {help_text}" for name, help_text in listed)
+        assert all(q.id not in shown for q in questions)
+        assert all(f"Practise: {q.display_title}" in shown for q in questions)
+
+
 # -- layout, quitting, author mode ------------------------------------------------------------
 async def test_small_terminal_and_resizing(app) -> None:  # type: ignore[no-untyped-def]
     async with app.run_test(size=(80, 24)) as pilot:

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from quizapp.tui.lifecycle import unless_closing
 from quizapp.tui.messages import PractiseQuestion
-from quizapp.tui.practice import format_seconds, plural
+from quizapp.tui.practice import clip, format_seconds, plural
 from quizapp.tui.screens.base import QuizScreen
 from quizapp.tui.widgets.charts import Chart, bars_text, forecast_text, heatmap_text
 from quizapp.tui.widgets.header import QuizHeader
@@ -113,7 +113,7 @@ class StatsScreen(QuizScreen[None]):
             took = format_seconds(w.median_latency_s) if w.median_latency_s else "—"
             flag = " (leech)" if w.leech else ""
             table.add_row(
-                w.question_id + flag,
+                clip(w.title or w.question_id, 30) + flag,
                 w.topic,
                 str(w.attempts),
                 f"{w.accuracy:.0%}",
@@ -142,5 +142,5 @@ def misconceptions_text(recurring: list[Any]) -> Text:
         text.append(f"  {plural(m.count, 'time')}, last {m.last_seen.date().isoformat()}")
         if m.summary:
             text.append(f"\n  {m.summary}", style="dim")
-        text.append("\n  on " + ", ".join(m.questions), style="dim")
+        text.append("\n  on " + ", ".join(m.titles or m.questions), style="dim")
     return text

@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from quizapp.practice import ItemReview, RoundSummary
 from quizapp.tui.lifecycle import unless_closing
 from quizapp.tui.messages import PractiseQuestion
-from quizapp.tui.practice import format_seconds
+from quizapp.tui.practice import clip, format_seconds
 from quizapp.tui.screens.base import QuizScreen
 from quizapp.tui.widgets.charts import bars_text
 from quizapp.tui.widgets.explanation import ExplanationView, Section, explanation_sections
@@ -42,11 +42,6 @@ def _mark(item: ItemReview) -> str:
     if 0 < item.score < 1:
         return f"{item.score:.0%}"
     return MARKS[item.correct]
-
-
-def _clip(text: str, width: int = 18) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class SummaryScreen(QuizScreen[None]):
@@ -118,15 +113,15 @@ class SummaryScreen(QuizScreen[None]):
                 took += f"/{format_seconds(item.allowed_s)}"
                 if item.over_time:
                     took += " over"
-            given = _clip(item.given, 12) if item.answered else "(not answered)"
+            given = clip(item.given, 12) if item.answered else "(not answered)"
             if item.passed_later:
                 given += " (passed later)"
             table.add_row(
                 _mark(item),
-                _clip(item.title, 22),
+                clip(item.title, 22),
                 item.topic,
                 given,
-                _clip(item.truth or item.feedback, 12),
+                clip(item.truth or item.feedback, 12),
                 took,
                 key=item.question_id,
             )
