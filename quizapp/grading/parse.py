@@ -576,10 +576,19 @@ def _canonical(node: object, depth: int) -> CanonicalLiteral:
 def output_tokens(line: str) -> tuple[str, ...]:
     """A printed line as tokens (quoted strings, words, numbers' digits and single symbols):
     the whitespace between them does not count, so `x=1` and `x = 1` are the same line; a
-    quoted string is one token, by its value, so `kw {'a': 1}` and `kw {"a": 1}` are too."""
-    return tuple(
-        _string_token(t) if t[0] in "'\"" and len(t) > 1 else t for t in _TOKEN.findall(line)
-    )
+    quoted string is one token, by its value, so `kw {'a': 1}` and `kw {"a": 1}` are too; and
+    `True`, `False` and `None` are read whatever their case (`true false` is `True False`)."""
+    return tuple(_token(t) for t in _TOKEN.findall(line))
+
+
+# Python prints `True`, `False`, `None`; someone who types `true false` read the program right.
+_KEYWORDS = {word.lower(): word for word in ("True", "False", "None")}
+
+
+def _token(token: str) -> str:
+    if token[0] in "'\"" and len(token) > 1:
+        return _string_token(token)
+    return _KEYWORDS.get(token.lower(), token)
 
 
 def _string_token(quoted: str) -> str:

@@ -43,6 +43,10 @@ EXACT = OutputCompare.EXACT
         ('kw 1 {"scale": 0.5}', "kw 1 {'scale': 0.5}"),
         ("names: ['fc1',  'relu']", "names: ['fc1', 'relu']"),
         ("it's 'x'", 'it\'s "x"'),
+        # Python's keywords whatever their case: `true false` is a correct reading
+        ("true false", "True False"),
+        ("[true, FALSE, none]", "[True, False, None]"),
+        ("leaf: true grad: none", "leaf: True grad: None"),
     ],
 )
 def test_lenient_output_accepts_what_an_interviewer_would(given: str, truth: str) -> None:
@@ -65,6 +69,9 @@ def test_lenient_output_accepts_what_an_interviewer_would(given: str, truth: str
         ("kw 1 {'scale': 0.6}", "kw 1 {'scale': 0.5}"),
         ("kw {'a b': 1}", "kw {'ab': 1}"),  # inside quotes, spaces count
         ("kw {'1': 1}", "kw {1: 1}"),  # a string is not a number
+        ("true true", "True False"),  # case is forgiven, the value is not
+        ("'True'", "True"),  # a quoted string is not the keyword
+        ("trueish", "True"),
     ],
 )
 def test_lenient_output_still_rejects_a_different_line(given: str, truth: str) -> None:
