@@ -507,7 +507,11 @@ def _choice_hint(options: Sequence[str]) -> str:
 MAX_LITERAL_CHARS = 2_000
 # A quoted string (not an apostrophe inside a word: `don't`), then words, then single symbols.
 _STRING = r"""(?<![\w'"])(?:'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*")"""
-_TOKEN = re.compile(_STRING + r"|\w+|\S", re.UNICODE)
+# A float as Python or torch prints it (`3.0`, `3.`, `.5`, `1e-03`, `1.5000e+02`), not inside a
+# word (`fc1.weight` stays three tokens): compared by value, so `tensor([3.0])` is `tensor([3.])`.
+_FLOAT = r"(?<![\w.])(?:\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)(?![\w.])"
+_TOKEN = re.compile(_STRING + "|" + _FLOAT + r"|\w+|\S", re.UNICODE)
+_FLOAT_TOKEN = re.compile(_FLOAT)
 # A literal in canonical form: ("int", 3), ("str", "a"), ("tuple", (...)), ...; bools, ints and
 # floats stay apart (`True` is not `1`, `1` is not `1.0`), as a printed line tells them apart.
 CanonicalLiteral: TypeAlias = tuple[object, ...]
@@ -577,7 +581,8 @@ def output_tokens(line: str) -> tuple[str, ...]:
     """A printed line as tokens (quoted strings, words, numbers' digits and single symbols):
     the whitespace between them does not count, so `x=1` and `x = 1` are the same line; a
     quoted string is one token, by its value, so `kw {'a': 1}` and `kw {"a": 1}` are too; and
-    `True`, `False` and `None` are read whatever their case (`true false` is `True False`)."""
+    `True`, `False` and `None` are read whatever their case (`true false` is `True False`); a
+    float is one token, by its value (`3.` is `3.0`; `3` is still not `3.0`)."""
     return tuple(_token(t) for t in _TOKEN.findall(line))
 
 
@@ -588,6 +593,8 @@ _KEYWORDS = {word.lower(): word for word in ("True", "False", "None")}
 def _token(token: str) -> str:
     if token[0] in "'\"" and len(token) > 1:
         return _string_token(token)
+    if _FLOAT_TOKEN.fullmatch(token):
+        return "\0float:" + repr(float(token))
     return _KEYWORDS.get(token.lower(), token)
 
 
