@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from fsrs import Card, Rating, Scheduler, State
 from fsrs.scheduler import DEFAULT_PARAMETERS
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from quizapp.readiness import (
@@ -163,6 +163,9 @@ def test_a_card_forgotten_before_the_day_is_due_k_days_before_it() -> None:
     target=st.floats(0.7, 0.97),
     rating=st.sampled_from([Rating.Hard, Rating.Good, Rating.Easy]),
 )
+# Found by CI in a fresh clone: the one-review-a-day floor decides, and one Hard answer leaves the
+# card at 0.93 on the day.
+@example(stability=0.25, days_to_interview=2, due_in=1.0, target=0.9375, rating=Rating.Hard)
 def test_a_right_answer_at_the_cut_due_date_keeps_the_card_at_target_on_the_day(
     stability: float, days_to_interview: int, due_in: float, target: float, rating: Rating
 ) -> None:
@@ -189,6 +192,17 @@ def test_a_right_answer_at_the_cut_due_date_keeps_the_card_at_target_on_the_day(
         card.due,
         card.last_review,
     )
+    assert m.last_review is not None
+    if due == m.last_review + timedelta(days=1):
+        # At most one review a day: a card this short-lived (stability 0.25 with the interview
+        # two days off) may not reach the target on the day from one review. The promise is then
+        # that the rule brings it back again before the interview.
+        if retrievability(scheduler, after, interview) < target - 1e-9:
+            again = effective_due(
+                scheduler, after, interview=interview, target=target, tz=UTC, now=max(due, NOW)
+            )
+            assert again < interview
+        return
     assert retrievability(scheduler, after, interview) >= target - 1e-9
 
 
