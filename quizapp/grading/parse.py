@@ -512,6 +512,8 @@ _STRING = r"""(?<![\w'"])(?:'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n
 _FLOAT = r"(?<![\w.])(?:\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)(?![\w.])"
 _TOKEN = re.compile(_STRING + "|" + _FLOAT + r"|\w+|\S", re.UNICODE)
 _FLOAT_TOKEN = re.compile(_FLOAT)
+# Python prints `True`, `False`, `None`; someone who types `true false` read the program right.
+_KEYWORDS = {word.lower(): word for word in ("True", "False", "None")}
 # A literal in canonical form: ("int", 3), ("str", "a"), ("tuple", (...)), ...; bools, ints and
 # floats stay apart (`True` is not `1`, `1` is not `1.0`), as a printed line tells them apart.
 CanonicalLiteral: TypeAlias = tuple[object, ...]
@@ -584,10 +586,6 @@ def output_tokens(line: str) -> tuple[str, ...]:
     `True`, `False` and `None` are read whatever their case (`true false` is `True False`); a
     float is one token, by its value (`3.` is `3.0`; `3` is still not `3.0`)."""
     return tuple(_token(t) for t in _TOKEN.findall(line))
-
-
-# Python prints `True`, `False`, `None`; someone who types `true false` read the program right.
-_KEYWORDS = {word.lower(): word for word in ("True", "False", "None")}
 
 
 def _token(token: str) -> str:
