@@ -824,6 +824,9 @@ def main() -> None:
     except Exception as exc:
         fatal(f"torch {torch.__version__} failed a warm-up op: {type(exc).__name__}: {exc}")
         return
+    # Checks import it: loaded once here, it costs a run nothing (it only imports torch).
+    import quizapp.runner.checklib  # noqa: F401
+
     if args.preload_heavy:
         from quizapp.runner.child import import_heavy
 

@@ -1,0 +1,198 @@
+"""quizapp.runner.checklib, run as a check runs: the user's code, then the check, in the sandbox.
+
+Each case is a plausible solution a reviewer found accepted by a hand-written check (or a
+correct solution one refused); the helper must decide every one of them the same way."""
+
+from __future__ import annotations
+
+import pytest
+
+from quizapp.runner import Runner, RunRequest, RunResult, RunStatus, Step
+
+SOFTMAX_CHECK = """
+from quizapp.runner.checklib import guard_calls, refuse_ops
+f = guard_calls(f)
+x = torch.randn(3, 4)
+x64 = torch.randn(2, 5, dtype=torch.float64)
+want, want64 = torch.softmax(x, -1), torch.softmax(x64, -1)
+with refuse_ops(globals(), {"softmax", "log_softmax"}, hint="use exp and a sum"):
+    got, got64 = f(x), f(x64)
+assert torch.allclose(got, want) and got64.dtype == torch.float64
+f.replay_in_grad_modes()
+assert torch.is_grad_enabled()
+"""
+
+STABLE = (
+    "    e = (x - x.max(-1, keepdim=True).values).exp()\n    return e / e.sum(-1, keepdim=True)\n"
+)
+
+CORRECT = {
+    "plain": f"def f(x):\n{STABLE}",
+    "helper named like the banned op": (
+        f"def softmax(x):\n{STABLE}\ndef f(x):\n    return softmax(x)\n"
+    ),
+    "a method named like it": (
+        "class Ops:\n    def softmax(self, x):\n"
+        "        e = (x - x.max(-1, keepdim=True).values).exp()\n"
+        "        return e / e.sum(-1, keepdim=True)\n"
+        "def f(x):\n    return Ops().softmax(x)\n"
+    ),
+    "local no_grad block": f"def f(x):\n    with torch.no_grad():\n        pass\n{STABLE}",
+}
+
+WRONG = {
+    "the built-in": ("def f(x):\n    return torch.softmax(x, -1)\n", "uses softmax"),
+    "the tensor method": ("def f(x):\n    return x.softmax(-1)\n", "uses softmax"),
+    "an alias": ("sm = torch.softmax\ndef f(x):\n    return sm(x, -1)\n", "sm (which is"),
+    "a partial": (
+        "import functools\nsm = functools.partial(F.softmax, dim=-1)\n"
+        "def f(x):\n    return sm(x)\n",
+        "sm (which is",
+    ),
+    "a default argument": ("def f(x, sm=F.softmax):\n    return sm(x, -1)\n", "called softmax"),
+    "a private aten op": (
+        "def f(x):\n    return torch.ops.aten._softmax(x, -1, False)\n",
+        "uses _softmax",
+    ),
+    "imported from torch.special": (
+        "from torch.special import softmax as s\ndef f(x):\n    return s(x, -1)\n",
+        "forbids",
+    ),
+    "a relative of the op": ("def f(x):\n    return F.log_softmax(x, -1).exp()\n", "log_softmax"),
+    "the input overwritten": (
+        "def f(x):\n    x -= x.max(-1, keepdim=True).values\n    x.exp_()\n"
+        "    x /= x.sum(-1, keepdim=True)\n    return x\n",
+        "`x` was changed in place",
+    ),
+    "grad mode switched off": (
+        f"def f(x):\n    torch.set_grad_enabled(False)\n{STABLE}",
+        "grad mode (True before the call, False after)",
+    ),
+    "grad mode forced on": (
+        f"def f(x):\n    torch.set_grad_enabled(True)\n{STABLE}",
+        "grad mode (False before the call, True after)",
+    ),
+    "the default dtype changed": (
+        f"def f(x):\n    torch.set_default_dtype(torch.float64)\n{STABLE}",
+        "default dtype",
+    ),
+    "requires_grad switched on the input": (
+        f"def f(x):\n    x.requires_grad_()\n    x = x.detach()\n{STABLE}",
+        "`x.requires_grad` was switched on",
+    ),
+    "float32 for float64 input": (
+        f"def f(x):\n    x = x.float()\n{STABLE}",
+        "AssertionError",
+    ),
+}
+
+MODULE_CHECK = """
+from quizapp.runner.checklib import guard_calls
+torch.manual_seed(0)
+net = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(4)))
+x = torch.randn(5, 3)
+predict = guard_calls(predict)
+with torch.no_grad():
+    want = net.eval()(x)
+net.train()
+got = predict(net, x)
+assert torch.allclose(got, want)
+"""
+
+MODULE_CASES = {
+    "restores every mode": (
+        "def predict(net, x):\n    was = {m: m.training for m in net.modules()}\n    net.eval()\n"
+        "    try:\n        with torch.no_grad():\n            return net(x)\n    finally:\n"
+        "        for m, t in was.items():\n            m.train(t)\n",
+        None,
+    ),
+    "leaves the model in eval": (
+        "def predict(net, x):\n    net.eval()\n    with torch.no_grad():\n        return net(x)\n",
+        "train/eval mode of the caller's `net` was changed",
+    ),
+    "a hook left behind": (
+        "def predict(net, x):\n    net[0].register_forward_hook(lambda m, i, o: None)\n"
+        "    net.eval()\n    with torch.no_grad():\n        out = net(x)\n"
+        "    net.train()\n    return out\n",
+        "hook was left registered on `net.0`",
+    ),
+    "parameters frozen": (
+        "def predict(net, x):\n    net.eval()\n    net.requires_grad_(False)\n    out = net(x)\n"
+        "    net.train()\n    return out\n",
+        "`net.0.weight.requires_grad` was switched off",
+    ),
+}
+
+STEP_CHECK = """
+from quizapp.runner.checklib import guard_calls
+torch.manual_seed(0)
+net = nn.Linear(3, 1)
+before = net.weight.detach().clone()
+step = guard_calls(step, may_change={"net": "values"})
+step(net, torch.randn(4, 3))
+assert not torch.equal(net.weight, before), "the step never updated the weights"
+"""
+
+
+def check(runner: Runner, user: str, check_code: str) -> RunResult:
+    return runner.run(RunRequest(steps=(Step(user, "user"), Step(check_code, "check"))))
+
+
+@pytest.mark.parametrize("case", sorted(CORRECT))
+def test_correct_solutions_pass(runner: Runner, case: str) -> None:
+    result = check(runner, CORRECT[case], SOFTMAX_CHECK)
+    assert result.status is RunStatus.OK, result.describe()
+
+
+@pytest.mark.parametrize("case", sorted(WRONG))
+def test_wrong_solutions_fail_with_the_reason(runner: Runner, case: str) -> None:
+    code, reason = WRONG[case]
+    result = check(runner, code, SOFTMAX_CHECK)
+    assert result.status is RunStatus.ERROR, result.describe()
+    # (a refusal raised inside the user's call is reported from the user's frame)
+    assert result.error is not None and result.error.type == "AssertionError", result.describe()
+    assert reason in f"{result.error.type}: {result.error.message}", result.error.message
+
+
+@pytest.mark.parametrize("case", sorted(MODULE_CASES))
+def test_module_arguments(runner: Runner, case: str) -> None:
+    code, reason = MODULE_CASES[case]
+    result = check(runner, code, MODULE_CHECK)
+    if reason is None:
+        assert result.status is RunStatus.OK, result.describe()
+    else:
+        assert result.error is not None and reason in result.error.message, result.describe()
+
+
+def test_a_failed_call_still_puts_global_state_back(runner: Runner) -> None:
+    user = "def f(x):\n    torch.set_grad_enabled(False)\n    raise ValueError('boom')\n"
+    check_code = (
+        "from quizapp.runner.checklib import guard_calls\nf = guard_calls(f)\n"
+        "try:\n    f(torch.ones(2))\nexcept ValueError:\n    pass\n"
+        "assert torch.is_grad_enabled(), 'grad mode leaked out of a failed call'\n"
+    )
+    result = check(runner, user, check_code)
+    assert result.status is RunStatus.OK, result.describe()
+
+
+def test_refused_ops_come_back_after_the_block(runner: Runner) -> None:
+    check_code = (
+        "from quizapp.runner.checklib import refuse_ops\n"
+        "try:\n    with refuse_ops(globals(), {'layer_norm'}):\n"
+        "        F.layer_norm(torch.ones(2, 3), (3,))\nexcept AssertionError:\n    pass\n"
+        "else:\n    raise RuntimeError('not refused')\n"
+        "F.layer_norm(torch.ones(2, 3), (3,))\nnn.LayerNorm(3)(torch.ones(2, 3))\n"
+    )
+    result = check(runner, "", check_code)
+    assert result.status is RunStatus.OK, result.describe()
+
+
+def test_a_training_step_may_change_values_it_was_given(runner: Runner) -> None:
+    ok = (
+        "def step(net, x):\n    net(x).pow(2).mean().backward()\n    with torch.no_grad():\n"
+        "        for p in net.parameters():\n            p -= 0.1 * p.grad\n"
+    )
+    assert check(runner, ok, STEP_CHECK).status is RunStatus.OK
+    frozen = ok + "    net.requires_grad_(False)\n"
+    result = check(runner, frozen, STEP_CHECK)
+    assert result.error is not None and "requires_grad` was switched off" in result.error.message
