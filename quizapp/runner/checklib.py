@@ -465,33 +465,43 @@ def _user_code_names(namespace: Mapping[str, Any]) -> set[str]:
         for v in namespace.values()
         if isinstance(v, type) and v.__module__ == "__main__"
         for attr, member in vars(v).items()
-        if isinstance(getattr(member, "__func__", member), types.FunctionType)
+        if isinstance(getattr(member, "__func__", member), (types.FunctionType, property))
     }
 
-    def names(code: types.CodeType) -> set[str]:
-        found: set[str] = set()
-        for ins in dis.get_instructions(code):
-            if not isinstance(ins.argval, str):
-                continue
-            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and ins.argval in own:
-                continue
-            if ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and ins.argval in own_methods:
-                continue
-            if ins.opname in _NAME_OPS:
-                found.add(ins.argval)
+    codes: list[types.CodeType] = []
+
+    def collect(code: types.CodeType) -> None:
+        codes.append(code)
         for const in code.co_consts:
             if isinstance(const, types.CodeType):
-                found |= names(const)
-        return found
+                collect(const)
 
-    used: set[str] = set()
     for entry in list(namespace.values()):
         value = getattr(entry, "__wrapped__", entry)
         members = vars(value).values() if isinstance(value, type) else (value,)
         for member in members:
             fn = getattr(member, "__func__", member)
+            if isinstance(fn, property):
+                fn = fn.fget
             if isinstance(fn, types.FunctionType) and fn.__module__ == "__main__":
-                used |= names(fn.__code__)
+                collect(fn.__code__)
+    # attributes the user's code assigns (`self.layer_norm = MyNorm()`) are the user's own too
+    own_attrs = own_methods | {
+        ins.argval
+        for code in codes
+        for ins in dis.get_instructions(code)
+        if ins.opname == "STORE_ATTR" and isinstance(ins.argval, str)
+    }
+    used: set[str] = set()
+    for code in codes:
+        for ins in dis.get_instructions(code):
+            if not isinstance(ins.argval, str) or ins.opname not in _NAME_OPS:
+                continue
+            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and ins.argval in own:
+                continue
+            if ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and ins.argval in own_attrs:
+                continue
+            used.add(ins.argval)
     return used
 
 
