@@ -155,12 +155,20 @@ def _copy(t: torch.Tensor) -> torch.Tensor:
         return t.detach().clone()
 
 
+def _version(t: torch.Tensor) -> int | None:
+    """The version counter (bumped by every in-place write); inference tensors have none."""
+    try:
+        return int(t._version)
+    except RuntimeError:
+        return None
+
+
 @dataclass
 class _TensorRecord:
     label: str
     tensor: torch.Tensor
     values: torch.Tensor
-    version: int
+    version: int | None
     requires_grad: bool
     grad: torch.Tensor | None
     hooks: int
@@ -173,7 +181,7 @@ class _TensorRecord:
             label,
             t,
             _copy(t),
-            t._version,
+            _version(t),
             t.requires_grad,
             None if grad is None else _copy(grad),
             len(hooks) if hooks else 0,
@@ -187,7 +195,7 @@ class _TensorRecord:
                     f"{what} was changed in place: compute into a new tensor "
                     "(`y = x * 2`, not `x *= 2` or `x[...] = ...`) and leave the caller's data"
                 )
-            elif t._version != self.version:
+            elif _version(t) != self.version:
                 found.append(
                     f"{what} was written in place (and put back): the caller's tensor must not "
                     "be modified at all, since autograd and other threads may be reading it"
