@@ -89,17 +89,24 @@ class GlobalState:
         )
 
     def restore(self) -> None:
-        """Puts every switch back (inference mode cannot be left from outside its context, so it
-        is only reported)."""
-        torch.set_grad_enabled(self.grad_enabled)
-        torch.set_default_dtype(self.default_dtype)
-        with contextlib.suppress(RuntimeError, TypeError):
-            torch.set_autocast_enabled("cpu", self.autocast_cpu)
-        if torch.cuda.is_available():
+        """Puts back every switch that differs now (inference mode cannot be left from outside
+        its context, so it is only reported). Only what changed is touched: the first call to
+        torch.use_deterministic_algorithms imports torch._dynamo, about a second."""
+        now = GlobalState.capture()
+        if now.grad_enabled != self.grad_enabled:
+            torch.set_grad_enabled(self.grad_enabled)
+        if now.default_dtype != self.default_dtype:
+            torch.set_default_dtype(self.default_dtype)
+        if now.autocast_cpu != self.autocast_cpu:
+            with contextlib.suppress(RuntimeError, TypeError):
+                torch.set_autocast_enabled("cpu", self.autocast_cpu)
+        if now.autocast_cuda != self.autocast_cuda:
             with contextlib.suppress(RuntimeError, TypeError):
                 torch.set_autocast_enabled("cuda", self.autocast_cuda)
-        torch.set_anomaly_enabled(self.anomaly)
-        torch.use_deterministic_algorithms(self.deterministic)
+        if now.anomaly != self.anomaly:
+            torch.set_anomaly_enabled(self.anomaly)
+        if now.deterministic != self.deterministic:
+            torch.use_deterministic_algorithms(self.deterministic)
 
     def changes(self, after: GlobalState) -> list[str]:
         """What differs in `after`, each with the way to do it without touching global state."""
@@ -381,7 +388,8 @@ class Guarded:
             result = self.fn(*args, **kwargs)
         finally:
             after = GlobalState.capture()
-            before.restore()
+            if after != before:
+                before.restore()
         problems = before.changes(after)
         with torch.no_grad():
             for record, allowed in records:
