@@ -338,7 +338,11 @@ def _detached_copy(value: Any) -> Any:
     deep-copied, containers rebuilt, anything else shared."""
     if isinstance(value, torch.Tensor):
         c = _copy(value)
-        return c.requires_grad_(value.requires_grad) if c.is_floating_point() else c
+        if c.is_floating_point() or c.is_complex():
+            c.requires_grad_(value.requires_grad)
+            if value.is_leaf and value.grad is not None:
+                c.grad = _copy(value.grad)  # a step that reads p.grad replays with the same one
+        return c
     if isinstance(value, torch.nn.Module):
         try:
             return copy.deepcopy(value)
@@ -386,18 +390,36 @@ class Guarded:
                     records.append((_ModuleRecord.of(sub_label, item), allowed))
         try:
             result = self.fn(*args, **kwargs)
-        finally:
-            after = GlobalState.capture()
-            if after != before:
-                before.restore()
+        except BaseException as exc:
+            # A call that raises must clean up too (a mode restored in a `finally:`): what it
+            # left behind is the finding; otherwise the check sees the exception it may expect.
+            self._settle(before, records, raised=exc)
+            raise
+        self._settle(before, records)
+        return result
+
+    def _settle(
+        self,
+        before: GlobalState,
+        records: list[tuple[Any, MayChange]],
+        raised: BaseException | None = None,
+    ) -> None:
+        after = GlobalState.capture()
+        if after != before:
+            before.restore()
         problems = before.changes(after)
         with torch.no_grad():
             for record, allowed in records:
                 problems.extend(record.changes(allowed))
-        if problems:
-            shown = "; ".join(problems[:3]) + (" ..." if len(problems) > 3 else "")
+        if not problems:
+            return
+        shown = "; ".join(problems[:3]) + (" ..." if len(problems) > 3 else "")
+        if raised is None:
             raise AssertionError(f"{self.name} left a side effect behind: {shown}")
-        return result
+        raise AssertionError(
+            f"{self.name} raised {type(raised).__name__} and left a side effect behind (undo it "
+            f"in a `finally:` or use a `with` block, so that it is undone on errors too): {shown}"
+        ) from raised
 
     def replay_in_grad_modes(self) -> None:
         """Calls the function again with copies of its first call's arguments, once under

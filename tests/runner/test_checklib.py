@@ -174,12 +174,31 @@ def test_module_arguments(runner: Runner, case: str) -> None:
         assert result.error is not None and reason in result.error.message, result.describe()
 
 
-def test_a_failed_call_still_puts_global_state_back(runner: Runner) -> None:
-    user = "def f(x):\n    torch.set_grad_enabled(False)\n    raise ValueError('boom')\n"
+def test_a_call_that_raises_must_clean_up_too(runner: Runner) -> None:
+    leaves_it_off = "def f(x):\n    torch.set_grad_enabled(False)\n    raise ValueError('boom')\n"
+    restores = "def f(x):\n    with torch.no_grad():\n        raise ValueError('boom')\n"
     check_code = (
         "from quizapp.runner.checklib import guard_calls\nf = guard_calls(f)\n"
         "try:\n    f(torch.ones(2))\nexcept ValueError:\n    pass\n"
-        "assert torch.is_grad_enabled(), 'grad mode leaked out of a failed call'\n"
+        "finally:\n    assert torch.is_grad_enabled(), 'grad mode leaked out of a failed call'\n"
+    )
+    result = check(runner, leaves_it_off, check_code)
+    assert result.error is not None and result.error.type == "AssertionError", result.describe()
+    assert "raised ValueError and left a side effect behind" in result.error.message
+    assert check(runner, restores, check_code).status is RunStatus.OK
+
+
+def test_a_replay_keeps_the_gradients_a_step_reads(runner: Runner) -> None:
+    user = (
+        "def step(params, lr):\n    with torch.no_grad():\n        for p in params:\n"
+        "            p -= lr * p.grad\n"
+    )
+    check_code = (
+        "from quizapp.runner.checklib import guard_calls\n"
+        "step = guard_calls(step, may_change={'params': 'values'})\n"
+        "w = torch.ones(3, requires_grad=True)\nw.grad = torch.full((3,), 2.0)\n"
+        "step([w], 0.5)\nassert torch.equal(w.detach(), torch.zeros(3))\n"
+        "step.replay_in_grad_modes()\n"
     )
     result = check(runner, user, check_code)
     assert result.status is RunStatus.OK, result.describe()
