@@ -51,6 +51,7 @@ class MayChange(StrEnum):
 
     NOTHING = "nothing"
     VALUES = "values"  # tensor values, .grad, parameters' and buffers' values (a training step)
+    TRAINING = "training"  # VALUES and train/eval flags too (a fit or evaluate function)
     ANYTHING = "anything"  # not looked at (a KV cache the call extends, an optimizer)
 
 
@@ -262,7 +263,7 @@ class _ModuleRecord:
             for name, was in self.training.items()
             if name in subs and subs[name].training != was
         ]
-        if flipped:
+        if flipped and allowed is not MayChange.TRAINING:
             found.append(
                 f"the train/eval mode of the caller's `{self.label}` was changed ("
                 f"{', '.join(flipped[:3])}"
@@ -284,7 +285,7 @@ class _ModuleRecord:
         for record in self.tensors:
             # VALUES (a training step): values and gradients may change, requires_grad and
             # hooks still may not
-            found.extend(record.changes(allowed))
+            found.extend(record.changes(allowed))  # TRAINING: as VALUES for tensors
         return found
 
 

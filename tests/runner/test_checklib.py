@@ -225,3 +225,19 @@ def test_a_training_step_may_change_values_it_was_given(runner: Runner) -> None:
     frozen = ok + "    net.requires_grad_(False)\n"
     result = check(runner, frozen, STEP_CHECK)
     assert result.error is not None and "requires_grad` was switched off" in result.error.message
+
+
+def test_a_function_meant_to_set_the_mode_may_change_it_and_nothing_else(runner: Runner) -> None:
+    check_code = (
+        "from quizapp.runner.checklib import guard_calls\n"
+        "net = nn.Sequential(nn.Linear(3, 2), nn.Dropout(0.5))\n"
+        "evaluate = guard_calls(evaluate, may_change={'net': 'training'})\n"
+        "evaluate(net, torch.randn(4, 3))\nassert not net.training\n"
+    )
+    sets_eval = (
+        "def evaluate(net, x):\n    net.eval()\n    with torch.no_grad():\n        return net(x)\n"
+    )
+    assert check(runner, sets_eval, check_code).status is RunStatus.OK
+    freezes = sets_eval.replace("net.eval()\n", "net.eval()\n    net.requires_grad_(False)\n")
+    result = check(runner, freezes, check_code)
+    assert result.error is not None and "requires_grad` was switched off" in result.error.message
