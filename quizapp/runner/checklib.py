@@ -31,7 +31,10 @@ from enum import StrEnum
 from typing import Any
 
 import torch
+import torch.autograd.functional
+import torch.func
 import torch.nn.functional as F
+import torch.nn.utils
 import torch.overrides
 
 __all__ = [
@@ -462,6 +465,25 @@ _OWNERS: tuple[Any, ...] = (
     torch.linalg,
     torch.fft,
     torch.Tensor,
+    torch.func,
+    torch.autograd,
+    torch.autograd.functional,
+    torch.nn.utils,
+)
+
+
+# Python-level functions are also replaced on these for the duration (clip_grad_norm_ and
+# torch.func's transforms are not torch functions: the mode never sees them).
+_PATCHED_OWNERS: tuple[Any, ...] = (
+    torch,
+    F,
+    torch.special,
+    torch.linalg,
+    torch.func,
+    torch.autograd,
+    torch.autograd.functional,
+    torch.nn.utils,
+    torch.nn.utils.clip_grad,
 )
 
 
@@ -556,10 +578,13 @@ def refuse_ops(
     aliases (`fused = F.layer_norm`, a `functools.partial` of one); while active, a torch
     function mode refuses any call to a banned op, however it was reached. Compute the reference
     results before entering: the check's own calls are refused too."""
+    spellings = {
+        form for b in banned for form in (b, _normal(b), f"{_normal(b)}_", f"_{_normal(b)}")
+    }
     banned = frozenset(_normal(b) for b in banned)
     objects = {
         id(obj): f"{getattr(owner, '__name__', '?')}.{name}"
-        for name in banned
+        for name in spellings
         for owner in _OWNERS
         if (obj := getattr(owner, name, None)) is not None and callable(obj)
     }
@@ -600,8 +625,8 @@ def refuse_ops(
     # replaced on their owners for the duration.
     saved = [
         (owner, name, getattr(owner, name))
-        for name in banned
-        for owner in (torch, F, torch.special, torch.linalg)
+        for name in spellings
+        for owner in _PATCHED_OWNERS
         if isinstance(getattr(owner, name, None), types.FunctionType)
     ]
     for owner, name, _ in saved:

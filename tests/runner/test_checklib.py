@@ -241,3 +241,27 @@ def test_a_function_meant_to_set_the_mode_may_change_it_and_nothing_else(runner:
     freezes = sets_eval.replace("net.eval()\n", "net.eval()\n    net.requires_grad_(False)\n")
     result = check(runner, freezes, check_code)
     assert result.error is not None and "requires_grad` was switched off" in result.error.message
+
+
+def test_aliases_of_torch_func_and_clip_helpers_are_found(runner: Runner) -> None:
+    for alias, banned in (
+        ("torch.func.jacrev", "jacrev"),
+        ("nn.utils.clip_grad_norm_", "clip_grad_norm_"),
+    ):
+        check_code = (
+            "from quizapp.runner.checklib import refuse_ops\n"
+            f"with refuse_ops(globals(), {{{banned!r}}}):\n    pass\n"
+        )
+        result = check(runner, f"shortcut = {alias}\n", check_code)
+        assert result.error is not None and "shortcut (which is" in result.error.message, alias
+
+
+def test_python_level_helpers_are_refused_at_run_time(runner: Runner) -> None:
+    user = "def clip(params, m):\n    return nn.utils.clip_grad_norm_(params, m)\n"
+    check_code = (
+        "from quizapp.runner.checklib import refuse_ops\n"
+        "w = torch.ones(3, requires_grad=True)\nw.grad = torch.ones(3)\n"
+        "with refuse_ops({}, {'clip_grad_norm_'}):\n    clip([w], 1.0)\n"
+    )
+    result = check(runner, user, check_code)
+    assert result.error is not None and "called clip_grad_norm" in result.error.message
