@@ -68,6 +68,21 @@ def _autocast_enabled(device_type: str) -> bool:
         return False
 
 
+_GLOBAL_HOOKS = (
+    "_global_forward_hooks",
+    "_global_forward_pre_hooks",
+    "_global_backward_hooks",
+    "_global_backward_pre_hooks",
+)
+
+
+def _global_hook_dicts() -> list[dict[int, Any]]:
+    """The dicts that hold nn.Module's global hooks (every module runs them)."""
+    import torch.nn.modules.module as module_mod
+
+    return [getattr(module_mod, name, {}) for name in _GLOBAL_HOOKS]
+
+
 @dataclass(frozen=True)
 class GlobalState:
     """The process-wide switches a function may flip and forget to flip back."""
@@ -79,6 +94,7 @@ class GlobalState:
     autocast_cuda: bool
     anomaly: bool
     deterministic: bool
+    module_hooks: tuple[frozenset[int], ...]  # handles of nn.modules.module's global hooks
 
     @classmethod
     def capture(cls) -> GlobalState:
@@ -90,6 +106,7 @@ class GlobalState:
             autocast_cuda=_autocast_enabled("cuda"),
             anomaly=torch.is_anomaly_enabled(),
             deterministic=torch.are_deterministic_algorithms_enabled(),
+            module_hooks=tuple(frozenset(hooks) for hooks in _global_hook_dicts()),
         )
 
     def restore(self) -> None:
@@ -111,6 +128,9 @@ class GlobalState:
             torch.set_anomaly_enabled(self.anomaly)
         if now.deterministic != self.deterministic:
             torch.use_deterministic_algorithms(self.deterministic)
+        for hooks, kept in zip(_global_hook_dicts(), self.module_hooks, strict=True):
+            for handle in set(hooks) - kept:  # a global hook the call registered and left
+                del hooks[handle]
 
     def changes(self, after: GlobalState) -> list[str]:
         """What differs in `after`, each with the way to do it without touching global state."""
@@ -135,6 +155,11 @@ class GlobalState:
             )
         if after.anomaly != self.anomaly:
             found.append("anomaly detection: use `with torch.autograd.detect_anomaly():`")
+        if any(a - b for a, b in zip(after.module_hooks, self.module_hooks, strict=True)):
+            found.append(
+                "a global module hook (nn.modules.module.register_module_forward_hook and the "
+                "like) was left registered: keep its handle and remove it in a `finally:`"
+            )
         if after.deterministic != self.deterministic:
             found.append("torch.use_deterministic_algorithms: leave it as the caller set it")
         return found
@@ -337,28 +362,36 @@ def _argument_labels(
     return out
 
 
-def _detached_copy(value: Any) -> Any:
-    """A copy to call with again later: tensors as fresh leaves (keeping requires_grad), modules
-    deep-copied, containers rebuilt, anything else shared."""
+def _detached_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A copy to call with again later: tensors as fresh leaves (keeping requires_grad and
+    .grad), modules deep-copied, containers rebuilt, anything else shared. One `memo` across a
+    call's arguments keeps their sharing: a module passed with one of its submodules gets the
+    copy's submodule."""
+    memo = {} if memo is None else memo
+    if id(value) in memo:
+        return memo[id(value)]
+    copied: Any = value
     if isinstance(value, torch.Tensor):
-        c = _copy(value)
-        if c.is_floating_point() or c.is_complex():
-            c.requires_grad_(value.requires_grad)
+        copied = _copy(value)
+        if isinstance(value, torch.nn.Parameter):
+            copied = torch.nn.Parameter(copied, requires_grad=value.requires_grad)
+        if copied.is_floating_point() or copied.is_complex():
+            copied.requires_grad_(value.requires_grad)
             if value.is_leaf and value.grad is not None:
-                c.grad = _copy(value.grad)  # a step that reads p.grad replays with the same one
-        return c
-    if isinstance(value, torch.nn.Module):
+                copied.grad = _copy(value.grad)  # a step that reads p.grad replays with it
+    elif isinstance(value, torch.nn.Module):
         try:
-            return copy.deepcopy(value)
+            copied = copy.deepcopy(value, memo)
         except Exception:  # a module holding a non-leaf tensor: share it
-            return value
-    if isinstance(value, tuple):
-        return tuple(_detached_copy(v) for v in value)
-    if isinstance(value, list):
-        return [_detached_copy(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _detached_copy(v) for k, v in value.items()}
-    return value
+            copied = value
+    elif isinstance(value, tuple):
+        copied = tuple(_detached_copy(v, memo) for v in value)
+    elif isinstance(value, list):
+        copied = [_detached_copy(v, memo) for v in value]
+    elif isinstance(value, dict):
+        copied = {k: _detached_copy(v, memo) for k, v in value.items()}
+    memo[id(value)] = copied
+    return copied
 
 
 @dataclass
@@ -378,7 +411,7 @@ class Guarded:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.first_call is None:
-            self.first_call = (_detached_copy(args), _detached_copy(kwargs))
+            self.first_call = _detached_copy((args, kwargs))
         self.calls += 1
         before = GlobalState.capture()
         records: list[tuple[Any, MayChange]] = []
@@ -433,7 +466,8 @@ class Guarded:
         for mode in (torch.no_grad, torch.enable_grad):
             args, kwargs = self.first_call
             with mode():
-                self(*_detached_copy(args), **_detached_copy(kwargs))
+                args_copy, kwargs_copy = _detached_copy((args, kwargs))
+                self(*args_copy, **kwargs_copy)
 
 
 def guard_calls(

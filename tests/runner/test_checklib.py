@@ -265,3 +265,36 @@ def test_python_level_helpers_are_refused_at_run_time(runner: Runner) -> None:
     )
     result = check(runner, user, check_code)
     assert result.error is not None and "called clip_grad_norm" in result.error.message
+
+
+def test_a_replay_keeps_a_submodule_passed_with_its_model(runner: Runner) -> None:
+    user = (
+        "def dead_fraction(model, relu, x):\n    seen = []\n"
+        "    handle = relu.register_forward_hook(lambda m, i, o: seen.append(o))\n"
+        "    try:\n        with torch.no_grad():\n            model(x)\n    finally:\n"
+        "        handle.remove()\n    assert seen, 'relu is not part of model'\n"
+        "    return (seen[0] == 0).float().mean().item()\n"
+    )
+    check_code = (
+        "from quizapp.runner.checklib import guard_calls\n"
+        "net = nn.Sequential(nn.Linear(3, 4), nn.ReLU())\n"
+        "dead_fraction = guard_calls(dead_fraction)\n"
+        "dead_fraction(net, net[1], torch.randn(5, 3))\ndead_fraction.replay_in_grad_modes()\n"
+    )
+    result = check(runner, user, check_code)
+    assert result.status is RunStatus.OK, result.describe()
+
+
+def test_a_global_module_hook_left_behind_is_found_and_removed(runner: Runner) -> None:
+    user = (
+        "from torch.nn.modules.module import register_module_forward_hook\n"
+        "def f(net, x):\n    register_module_forward_hook(lambda m, i, o: None)\n"
+        "    return net(x)\n"
+    )
+    check_code = (
+        "import torch.nn.modules.module as mm\nfrom quizapp.runner.checklib import guard_calls\n"
+        "f = guard_calls(f)\ntry:\n    f(nn.Linear(2, 2), torch.ones(1, 2))\n"
+        "finally:\n    assert not mm._global_forward_hooks, 'the hook was not removed'\n"
+    )
+    result = check(runner, user, check_code)
+    assert result.error is not None and "global module hook" in result.error.message
