@@ -244,7 +244,13 @@ class _TensorRecord:
         if t.requires_grad != self.requires_grad:
             found.append(
                 f"`{self.label}.requires_grad` was switched {'on' if t.requires_grad else 'off'}: "
-                "work on a copy (`x.detach()` or `x.clone()`) instead of the caller's tensor"
+                + (
+                    "leave which parameters train to the caller (freeze them only if the task "
+                    "says so, and then put them back)"
+                    if isinstance(t, torch.nn.Parameter)
+                    else "work on a copy (`x.detach()` or `x.clone()`) instead of the caller's "
+                    "tensor"
+                )
             )
         hooks = getattr(t, "_backward_hooks", None)
         if (len(hooks) if hooks else 0) != self.hooks:
