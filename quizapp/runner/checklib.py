@@ -258,6 +258,15 @@ class _TensorRecord:
         return found
 
 
+def _held(m: torch.nn.Module) -> dict[str, tuple[int, bool]]:
+    """name -> (identity, is a parameter) for every parameter and buffer."""
+    params = {name: (id(p), True) for name, p in m.named_parameters(remove_duplicate=False)}
+    buffers = {
+        name: (id(b), False) for name, b in m.named_buffers(remove_duplicate=False) if b is not None
+    }
+    return {**buffers, **params}
+
+
 @dataclass
 class _ModuleRecord:
     label: str
@@ -265,6 +274,7 @@ class _ModuleRecord:
     training: dict[str, bool]
     hooks: dict[str, tuple[int, ...]]
     tensors: list[_TensorRecord]
+    held: dict[str, tuple[int, bool]]  # parameters' and buffers' identities: rebinding one
 
     @classmethod
     def of(cls, label: str, m: torch.nn.Module) -> _ModuleRecord:
@@ -286,11 +296,30 @@ class _ModuleRecord:
                 for name, sub in subs.items()
             },
             tensors,
+            _held(m),
         )
 
     def changes(self, allowed: MayChange) -> list[str]:
         subs = dict(self.module.named_modules(remove_duplicate=False))
         found = []
+        held = _held(self.module)
+        # A buffer a call may update can be rebound (`self.running_mean = ...` is a common,
+        # correct style); a parameter never: the caller's optimizer holds the old one.
+        watched = {
+            name: ident
+            for name, (ident, is_param) in self.held.items()
+            if is_param or allowed is MayChange.NOTHING
+        }
+        replaced = sorted(n for n, ident in watched.items() if held.get(n, (ident,))[0] != ident)
+        gone = sorted(set(watched) - set(held))
+        if replaced or gone:
+            names = ", ".join(f"`{self.label}.{n}`" for n in (replaced + gone)[:3])
+            found.append(
+                f"{names} {'was' if len(replaced + gone) == 1 else 'were'} replaced or removed: "
+                "a module's parameters and buffers must stay the same tensors (the caller and "
+                "its optimizer hold them); update them in place, under `torch.no_grad()`, or "
+                "compute into a new local tensor"
+            )
         flipped = [
             f"`{self.label}{'.' + name if name else ''}` is now "
             f"{'train' if subs[name].training else 'eval'}"

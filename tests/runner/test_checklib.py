@@ -298,3 +298,23 @@ def test_a_global_module_hook_left_behind_is_found_and_removed(runner: Runner) -
     )
     result = check(runner, user, check_code)
     assert result.error is not None and "global module hook" in result.error.message
+
+
+def test_a_rebound_parameter_or_buffer_is_a_change(runner: Runner) -> None:
+    check_code = (
+        "from quizapp.runner.checklib import guard_calls\n"
+        "net = nn.BatchNorm1d(3)\nf = guard_calls(f, may_change=MAY)\nf(net, torch.randn(4, 3))\n"
+    )
+    rebinds_weight = "def f(net, x):\n    net.weight = nn.Parameter(net.weight * 2)\n"
+    rebinds_buffer = "def f(net, x):\n    net.running_mean = net.running_mean * 0.9\n"
+    cases = (
+        (rebinds_weight, "{'net': 'values'}", False),
+        (rebinds_buffer, "{'net': 'values'}", True),  # a buffer the call may update
+        (rebinds_buffer, "{}", False),
+    )
+    for user, may, passes in cases:
+        result = check(runner, user, check_code.replace("MAY", may))
+        if passes:
+            assert result.status is RunStatus.OK, result.describe()
+        else:
+            assert result.error is not None and "replaced or removed" in result.error.message
