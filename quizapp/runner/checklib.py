@@ -275,6 +275,7 @@ class _ModuleRecord:
     hooks: dict[str, tuple[int, ...]]
     tensors: list[_TensorRecord]
     held: dict[str, tuple[int, bool]]  # parameters' and buffers' identities: rebinding one
+    parts: dict[str, int]  # each submodule's identity
 
     @classmethod
     def of(cls, label: str, m: torch.nn.Module) -> _ModuleRecord:
@@ -297,18 +298,27 @@ class _ModuleRecord:
             },
             tensors,
             _held(m),
+            {name: id(sub) for name, sub in subs.items()},
         )
 
     def changes(self, allowed: MayChange) -> list[str]:
         subs = dict(self.module.named_modules(remove_duplicate=False))
         found = []
         held = _held(self.module)
-        # A buffer a call may update can be rebound (`self.running_mean = ...` is a common,
-        # correct style); a parameter never: the caller's optimizer holds the old one.
+        swapped = [n for n, ident in self.parts.items() if n in subs and id(subs[n]) != ident]
+        if swapped and allowed is MayChange.NOTHING:
+            found.append(
+                f"`{self.label}.{swapped[0]}` was replaced by another module: leave the "
+                "caller's model as it was"
+            )
+        # A submodule the task replaces (a new head) brings its own tensors. A buffer a call
+        # may update can be rebound (`self.running_mean = ...` is a common, correct style); a
+        # parameter never: the caller's optimizer holds the old one.
         watched = {
             name: ident
             for name, (ident, is_param) in self.held.items()
-            if is_param or allowed is MayChange.NOTHING
+            if (is_param or allowed is MayChange.NOTHING)
+            and not any(name.startswith(f"{part}.") for part in swapped)
         }
         replaced = sorted(n for n, ident in watched.items() if held.get(n, (ident,))[0] != ident)
         gone = sorted(set(watched) - set(held))

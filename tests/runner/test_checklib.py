@@ -318,3 +318,16 @@ def test_a_rebound_parameter_or_buffer_is_a_change(runner: Runner) -> None:
             assert result.status is RunStatus.OK, result.describe()
         else:
             assert result.error is not None and "replaced or removed" in result.error.message
+
+
+def test_a_replaced_submodule_is_a_change_only_when_nothing_may_change(runner: Runner) -> None:
+    user = "def f(net, x):\n    net[1] = nn.Linear(4, 2)\n    return net(x)\n"
+    check_code = (
+        "from quizapp.runner.checklib import guard_calls\n"
+        "net = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))\n"
+        "f = guard_calls(f, may_change=MAY)\nf(net, torch.randn(5, 3))\n"
+    )
+    new_head = check(runner, user, check_code.replace("MAY", "{'net': 'values'}"))
+    assert new_head.status is RunStatus.OK, new_head.describe()
+    result = check(runner, user, check_code.replace("MAY", "{}"))
+    assert result.error is not None and "replaced by another module" in result.error.message
