@@ -272,7 +272,7 @@ class _ModuleRecord:
     label: str
     module: torch.nn.Module
     training: dict[str, bool]
-    hooks: dict[str, tuple[int, ...]]
+    hooks: dict[str, tuple[frozenset[int], ...]]  # the handles' ids in each hook dict
     tensors: list[_TensorRecord]
     held: dict[str, tuple[int, bool]]  # parameters' and buffers' identities: rebinding one
     parts: dict[str, int]  # each submodule's identity
@@ -293,7 +293,7 @@ class _ModuleRecord:
             m,
             {name: sub.training for name, sub in subs.items()},
             {
-                name: tuple(len(getattr(sub, d, None) or ()) for d in _HOOK_DICTS)
+                name: tuple(frozenset(getattr(sub, d, None) or ()) for d in _HOOK_DICTS)
                 for name, sub in subs.items()
             },
             tensors,
@@ -347,11 +347,17 @@ class _ModuleRecord:
             sub = subs.get(name)
             if sub is None:
                 continue
-            now = tuple(len(getattr(sub, d, None) or ()) for d in _HOOK_DICTS)
-            if any(a > b for a, b in zip(now, counts, strict=True)):
+            now = tuple(frozenset(getattr(sub, d, None) or ()) for d in _HOOK_DICTS)
+            where = f"`{self.label}{'.' + name if name else ''}`"
+            if any(a - b for a, b in zip(now, counts, strict=True)):
                 found.append(
-                    f"a hook was left registered on `{self.label}{'.' + name if name else ''}`: "
-                    "keep the handle and call handle.remove() when done (in a `finally:`)"
+                    f"a hook was left registered on {where}: keep the handle and call "
+                    "handle.remove() when done (in a `finally:`)"
+                )
+            if any(b - a for a, b in zip(now, counts, strict=True)):
+                found.append(
+                    f"a hook the caller had registered on {where} was removed: remove only the "
+                    "handles your code created (clearing `_forward_hooks` removes everyone's)"
                 )
         if set(subs) != set(self.training):
             found.append(f"the submodules of the caller's `{self.label}` were replaced or added to")

@@ -331,3 +331,15 @@ def test_a_replaced_submodule_is_a_change_only_when_nothing_may_change(runner: R
     assert new_head.status is RunStatus.OK, new_head.describe()
     result = check(runner, user, check_code.replace("MAY", "{}"))
     assert result.error is not None and "replaced by another module" in result.error.message
+
+
+def test_removing_the_callers_hooks_is_a_change(runner: Runner) -> None:
+    user = "def f(net, x):\n    for m in net.modules():\n        m._forward_hooks.clear()\n"
+    check_code = (
+        "from quizapp.runner.checklib import guard_calls\n"
+        "net = nn.Sequential(nn.Linear(3, 4), nn.ReLU())\n"
+        "net[1].register_forward_hook(lambda m, i, o: None)\n"
+        "f = guard_calls(f)\nf(net, torch.randn(5, 3))\n"
+    )
+    result = check(runner, user, check_code)
+    assert result.error is not None and "the caller had registered" in result.error.message
