@@ -24,6 +24,7 @@ import dis
 import functools
 import inspect
 import math
+import re
 import types
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -583,6 +584,43 @@ def _op_name(func: Any) -> str:
     return _normal(name)
 
 
+# Words that make an op an implementation of another rather than a different op:
+# native_batch_norm, _batch_norm_with_update, nll_loss2d_forward, max_pool2d_with_indices,
+# scaled_dot_product_flash_attention_for_cpu are the op they decorate.
+_VARIANT_WORDS = frozenset(
+    {
+        "native", "forward", "with", "update", "indices", "legit", "functional", "no",
+        "training", "impl", "fused", "cpu", "cuda", "cudnn", "miopen", "mkldnn",
+        "math", "flash", "efficient", "overrideable", "for", "slow", "thnn", "nd", "1d", "2d",
+        "3d", "out", "default", "int", "data", "padding", "nested", "memory", "quantized",
+        "mps", "xpu", "input", "weight", "stats", "elemt",
+    }
+)  # fmt: skip
+
+
+def _words(name: str) -> list[str]:
+    return re.findall(r"[a-z]+|\d+[a-z]*", name.lower())
+
+
+def _is_banned(name: str, banned: frozenset[str]) -> bool:
+    """Whether `name` is a banned op or one of its implementations (the banned op's words plus
+    only implementation words, such as native, forward, with_indices, 2d)."""
+    op = _normal(name)
+    if op in banned:
+        return True
+    words = _words(op)
+    for ban in banned:
+        rest = list(words)
+        for word in _words(ban):
+            if word not in rest:
+                break
+            rest.remove(word)
+        else:
+            if all(word in _VARIANT_WORDS for word in rest):
+                return True
+    return False
+
+
 def _normal(name: str) -> str:
     """One spelling per op: private (`_softmax`), in-place (`relu_`) and namespaced
     (`special_log_softmax`) forms are the op itself."""
@@ -674,17 +712,29 @@ def refuse_ops(
         if (obj := getattr(owner, name, None)) is not None and callable(obj)
     }
 
+    refused = frozenset(banned)
+    verdicts: dict[str, bool] = {}
+
     def banned_behind(value: Any) -> str | None:
         while isinstance(value, functools.partial):
             value = value.func
-        return objects.get(id(value))
+        if id(value) in objects:
+            return objects[id(value)]
+        if isinstance(value, (torch._ops.OpOverload, torch._ops.OpOverloadPacket)):
+            op = _op_name(value)
+            return f"torch.ops.aten.{op}" if _is_banned(op, refused) else None
+        module = getattr(value, "__module__", None) or ""
+        called = getattr(value, "__name__", None)
+        if callable(value) and module.startswith("torch") and isinstance(called, str):
+            return f"{module}.{called}" if _is_banned(called, refused) else None
+        return None
 
     aliases = sorted(
         f"{k} (which is {target})"
         for k, v in namespace.items()
         if not k.startswith("__") and (target := banned_behind(v))
     )
-    named = sorted({n for n in _user_code_names(namespace) if _normal(n) in banned})
+    named = sorted({n for n in _user_code_names(namespace) if _is_banned(n, refused)})
     if aliases or named:
         raise AssertionError(
             f"your code uses {', '.join(named + aliases)}, which this task forbids: {hint}"
@@ -702,7 +752,9 @@ def refuse_ops(
             kwargs: dict[str, Any] | None = None,
         ) -> Any:
             name = _op_name(func)
-            if name in banned:
+            if name not in verdicts:  # every op call passes here: decide each name once
+                verdicts[name] = _is_banned(name, refused)
+            if verdicts[name]:
                 refuse(name)
             return func(*args, **(kwargs or {}))
 

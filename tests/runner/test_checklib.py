@@ -343,3 +343,29 @@ def test_removing_the_callers_hooks_is_a_change(runner: Runner) -> None:
     )
     result = check(runner, user, check_code)
     assert result.error is not None and "the caller had registered" in result.error.message
+
+
+@pytest.mark.parametrize(
+    ("op", "banned", "refused"),
+    [
+        ("torch.ops.aten._batch_norm_with_update", "batch_norm", True),
+        ("torch.ops.aten.nll_loss2d_forward", "nll_loss", True),
+        ("torch.ops.aten.max_pool2d_with_indices", "max_pool2d", True),
+        ("torch.ops.aten.scatter_add", "scatter", False),  # another op, not an implementation
+        ("torch.ops.aten.log_softmax", "softmax", False),
+        ("torch.ops.aten.conv1d", "conv2d", False),
+    ],
+)
+def test_an_implementation_of_a_banned_op_is_banned(
+    runner: Runner, op: str, banned: str, refused: bool
+) -> None:
+    check_code = (
+        "from quizapp.runner.checklib import refuse_ops\n"
+        f"with refuse_ops({{}}, {{{banned!r}}}):\n    pass\n"
+        f"shortcut = {op}\n"
+        f"with refuse_ops(globals(), {{{banned!r}}}):\n    pass\n"
+    )
+    result = check(runner, "", check_code)
+    if refused:
+        assert result.error is not None and "shortcut (which is" in result.error.message
+    assert (result.status is RunStatus.OK) is not refused, result.describe()
