@@ -725,7 +725,9 @@ def refuse_ops(
             return f"torch.ops.aten.{op}" if _is_banned(op, refused) else None
         module = getattr(value, "__module__", None) or ""
         called = getattr(value, "__name__", None)
-        if callable(value) and module.startswith("torch") and isinstance(called, str):
+        # functions only: a check keeps classes it builds references from (`_cls = AdamW`)
+        plain = isinstance(value, (types.FunctionType, types.BuiltinFunctionType))
+        if plain and module.startswith("torch") and isinstance(called, str):
             return f"{module}.{called}" if _is_banned(called, refused) else None
         return None
 
