@@ -183,7 +183,7 @@ def same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
     if a.is_floating_point() or a.is_complex():
-        return bool(torch.equal(a, b) or torch.allclose(a, b, rtol=0, atol=0, equal_nan=True))
+        return bool(torch.allclose(a, b, rtol=0, atol=0, equal_nan=True))
     return bool(torch.equal(a, b))
 
 
@@ -386,18 +386,27 @@ def _walk(label: str, value: Any, seen: set[int], depth: int = 0) -> Iterator[tu
             yield from _walk(f"{label}[{key!r}]", item, seen, depth + 1)
 
 
+def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without one
+        return None
+
+
 def _argument_labels(
-    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> list[tuple[str, str | int, Any]]:
     """(label for messages, key a `may_change` entry names, value) for every argument."""
     try:
-        bound = inspect.signature(fn).bind(*args, **kwargs)
-    except (TypeError, ValueError):
+        if signature is None:
+            raise TypeError
+        bound = signature.bind(*args, **kwargs)
+    except TypeError:
         return [(f"args[{i}]", i, a) for i, a in enumerate(args)] + [
             (k, k, v) for k, v in kwargs.items()
         ]
     out: list[tuple[str, str | int, Any]] = []
-    params = inspect.signature(fn).parameters
+    params = signature.parameters
     position = 0
     for name, value in bound.arguments.items():
         kind = params[name].kind
@@ -460,6 +469,7 @@ class Guarded:
     def __post_init__(self) -> None:
         # lets refuse_ops scan the user's function behind the wrapper
         self.__wrapped__ = self.fn
+        self._signature = _signature(self.fn)  # once, not on every call
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.first_call is None:
@@ -468,7 +478,7 @@ class Guarded:
         before = GlobalState.capture()
         records: list[tuple[Any, MayChange]] = []
         seen: set[int] = set()
-        for label, key, value in _argument_labels(self.fn, args, kwargs):
+        for label, key, value in _argument_labels(self._signature, args, kwargs):
             allowed = MayChange(self.may_change.get(key, MayChange.NOTHING))
             if allowed is MayChange.ANYTHING:
                 continue
@@ -704,15 +714,13 @@ def refuse_ops(
     spellings = {
         form for b in banned for form in (b, _normal(b), f"{_normal(b)}_", f"_{_normal(b)}")
     }
-    banned = frozenset(_normal(b) for b in banned)
+    refused = frozenset(_normal(b) for b in banned)
     objects = {
         id(obj): f"{getattr(owner, '__name__', '?')}.{name}"
         for name in spellings
         for owner in _OWNERS
         if (obj := getattr(owner, name, None)) is not None and callable(obj)
     }
-
-    refused = frozenset(banned)
     verdicts: dict[str, bool] = {}
 
     def banned_behind(value: Any) -> str | None:
