@@ -8,6 +8,11 @@ and easy to get wrong by hand, so reviewers kept finding holes in it:
   inference mode, default dtype, autocast, anomaly mode, deterministic algorithms) as it found
   them. The switches are put back after every call, pass or fail, so that one solution's leftover
   state never decides the rest of its check.
+- `expect(reference, args)` then `.check(fn)`: the user's function against PyTorch's own on the
+  same inputs: the outputs (shape, dtype, values at a tolerance set by the dtype, so a float64
+  answer computed in float32 fails) *and the gradients* of every floating input and parameter
+  under one random upstream gradient, so a detached statistic, a `no_grad` body or an `.item()`
+  rebuild fails even when every value is right.
 - `refuse_ops(globals(), {...})`: while it is active, the built-ins a build-it-from-scratch
   question forbids fail, however the user reached them (an alias, a default argument,
   `functools.partial`, `torch.ops.aten.*`, `torch.special`, a module that calls them).
@@ -39,10 +44,12 @@ import torch.nn.utils
 import torch.overrides
 
 __all__ = [
+    "Expected",
     "GlobalState",
     "Guarded",
     "MayChange",
     "close",
+    "expect",
     "guard_calls",
     "max_abs_difference",
     "refuse_ops",
@@ -796,3 +803,373 @@ def max_abs_difference(a: torch.Tensor, b: torch.Tensor) -> float:
     if a.shape != b.shape:
         return math.inf
     return float((a.double() - b.double()).abs().max()) if a.numel() else 0.0
+
+
+# -- values and gradients against a reference ---------------------------------------------------
+
+# (rtol, atol) per dtype; atol is scaled by the reference's largest magnitude (at least 1). A
+# float64 answer computed in float32 and cast back is off by about 1e-7 relative: 1e-9 sees it.
+_VALUE_TOLERANCE: dict[torch.dtype, tuple[float, float]] = {
+    torch.float64: (1e-9, 1e-10),
+    torch.float32: (1e-4, 1e-5),
+    torch.float16: (2e-3, 2e-3),
+    torch.bfloat16: (1.6e-2, 1e-2),
+}
+# gradients go through more operations than the values: float32 gets ten times the slack
+_GRAD_TOLERANCE: dict[torch.dtype, tuple[float, float]] = {
+    torch.float64: (1e-8, 1e-10),
+    torch.float32: (1e-3, 1e-4),
+    torch.float16: (1e-2, 1e-2),
+    torch.bfloat16: (5e-2, 5e-2),
+}
+
+
+def _tolerance(
+    table: Mapping[torch.dtype, tuple[float, float]], dtype: torch.dtype
+) -> tuple[float, float]:
+    return table.get(dtype, table[torch.float32])
+
+
+def _differentiable(t: Any) -> bool:
+    return isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex())
+
+
+def _cast(value: Any, dtype: torch.dtype | None, memo: dict[int, Any]) -> Any:
+    """A copy of the arguments with every floating tensor (and module) in `dtype`."""
+    if dtype is None or id(value) in memo:
+        return memo.get(id(value), value)
+    copied: Any = value
+    if _differentiable(value):
+        copied = value.detach().to(dtype)
+    elif isinstance(value, torch.nn.Module):
+        copied = copy.deepcopy(value).to(dtype)
+    elif isinstance(value, tuple):
+        copied = tuple(_cast(v, dtype, memo) for v in value)
+    elif isinstance(value, list):
+        copied = [_cast(v, dtype, memo) for v in value]
+    elif isinstance(value, dict):
+        copied = {k: _cast(v, dtype, memo) for k, v in value.items()}
+    memo[id(value)] = copied
+    return copied
+
+
+def _inputs(
+    args: tuple[Any, ...], kwargs: Mapping[str, Any], constant: Collection[str | int]
+) -> list[tuple[str, Any]]:
+    """(path, value) for every tensor and module in the arguments not named in `constant`; the
+    path is the position (`#0`, `#1[2]`) or keyword, so that the reference's call and the
+    user's, whose parameter names differ, line up."""
+    found: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+    for i, item in enumerate(args):
+        if i not in constant:
+            found.extend(_walk(f"#{i}", item, seen))
+    for key, item in kwargs.items():
+        if key not in constant:
+            found.extend(_walk(key, item, seen))
+    return found
+
+
+def _leaves(
+    args: tuple[Any, ...], kwargs: Mapping[str, Any], constant: Collection[str | int]
+) -> list[tuple[str, torch.Tensor]]:
+    """The inputs whose gradient is compared: every floating tensor argument and every
+    parameter of a module argument that requires grad."""
+    found: list[tuple[str, torch.Tensor]] = []
+    seen: set[int] = set()
+    for path, thing in _inputs(args, kwargs, constant):
+        if isinstance(thing, torch.nn.Module):
+            for name, p in thing.named_parameters():
+                if p.requires_grad and id(p) not in seen:
+                    seen.add(id(p))
+                    found.append((f"{path}.{name}", p))
+        elif _differentiable(thing) and thing.requires_grad and id(thing) not in seen:
+            seen.add(id(thing))
+            found.append((path, thing))
+    return found
+
+
+def _fresh_inputs(
+    args: tuple[Any, ...], kwargs: Mapping[str, Any], constant: Collection[str | int]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Copies of the arguments for one call: floating tensors as new leaves that require grad
+    (unless `constant`), modules deep-copied with their gradients cleared."""
+    copied_args, copied_kwargs = _detached_copy((tuple(args), dict(kwargs)))
+    for _, thing in _inputs(copied_args, copied_kwargs, constant):
+        if isinstance(thing, torch.nn.Module):
+            for p in thing.parameters():
+                p.grad = None
+        elif _differentiable(thing) and thing.is_leaf:
+            thing.requires_grad_(True)
+            thing.grad = None
+    return copied_args, copied_kwargs
+
+
+def _shown(path: str, signature: inspect.Signature | None) -> str:
+    """`#0[1].weight` as the user's function calls it: `x[1].weight`."""
+    match = re.match(r"#(\d+)", path)
+    if match is None or signature is None:
+        return path
+    positional = [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    index = int(match.group(1))
+    name = positional[index] if index < len(positional) else f"args[{index}]"
+    return name + path[match.end() :]
+
+
+def _flatten(label: str, value: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _flatten(f"{label}[{i}]", item)
+    elif isinstance(value, dict):
+        for key in sorted(value, key=repr):
+            yield from _flatten(f"{label}[{key!r}]", value[key])
+    else:
+        yield label, value
+
+
+def _structure(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_structure(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((repr(k), _structure(v)) for k, v in value.items())))
+    if isinstance(value, torch.Tensor):
+        return "tensor"
+    return type(value).__name__
+
+
+def _within(got: torch.Tensor, want: torch.Tensor, tolerance: tuple[float, float]) -> bool:
+    rtol, atol = tolerance
+    if got.shape != want.shape:
+        return False
+    if not want.numel():
+        return True
+    scale = max(1.0, float(want.detach().abs().nan_to_num(0.0, 0.0, 0.0).max()))
+    return bool(
+        torch.allclose(
+            got.detach().to(want.dtype),
+            want.detach(),
+            rtol=rtol,
+            atol=atol * scale,
+            equal_nan=True,
+        )
+    )
+
+
+def _backward(
+    outputs: list[tuple[str, torch.Tensor]],
+    upstream: Mapping[str, torch.Tensor],
+    leaves: list[tuple[str, torch.Tensor]],
+) -> list[torch.Tensor | None]:
+    used = [(t, upstream[label]) for label, t in outputs if label in upstream and t.requires_grad]
+    if not used or not leaves:
+        return [None] * len(leaves)
+    grads = torch.autograd.grad(
+        [t for t, _ in used],
+        [leaf for _, leaf in leaves],
+        [g.to(t.dtype) for t, g in used],
+        allow_unused=True,
+    )
+    return list(grads)
+
+
+@dataclass
+class Expected:
+    """The reference's outputs and gradients on one set of inputs; `check` holds a user's
+    function to them. Made by `expect`, before any `refuse_ops` block (the reference's own
+    calls would be refused inside one)."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    constant: Collection[str | int]
+    outputs: Any
+    upstream: dict[str, torch.Tensor]
+    gradients: dict[str, torch.Tensor | None]
+    where: str
+
+    def check(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        hint: str = "",
+        rtol: float | None = None,
+        atol: float | None = None,
+        grad_rtol: float | None = None,
+        grad_atol: float | None = None,
+        gradients: bool = True,
+    ) -> Any:
+        """Calls `fn` on fresh copies of the inputs and asserts its outputs match the
+        reference's (structure, shape, dtype, values) and, with `gradients`, that the same
+        random upstream gradient gives every input and parameter the reference's gradient.
+        Returns what `fn` returned (still attached to its graph)."""
+        label = name or getattr(fn, "name", None) or getattr(fn, "__name__", "your function")
+        where = f" ({self.where})" if self.where else ""
+        advice = f" {hint}" if hint else ""
+        signature = _signature(getattr(fn, "fn", fn))
+        args, kwargs = _fresh_inputs(self.args, self.kwargs, self.constant)
+        leaves = _leaves(args, kwargs, self.constant)
+        try:
+            with torch.enable_grad():  # the gradient is compared even where the check is in no_grad
+                result = fn(*args, **kwargs)
+        except AssertionError:
+            raise
+        except Exception as exc:
+            raise AssertionError(f"{label} raised {type(exc).__name__}: {exc}{where}") from None
+        if _structure(result) != _structure(self.outputs):
+            raise AssertionError(
+                f"{label} returned {_describe(result)}, expected {_describe(self.outputs)}{where}"
+            )
+        got_outputs = list(_flatten("the output", result))
+        for (out_label, got), (_, want) in zip(
+            got_outputs, _flatten("the output", self.outputs), strict=True
+        ):
+            if not isinstance(want, torch.Tensor):
+                assert got == want, f"{label}: {out_label} is {got!r}, expected {want!r}{where}"
+                continue
+            assert tuple(got.shape) == tuple(want.shape), (
+                f"{label}: {out_label} has shape {tuple(got.shape)}, expected "
+                f"{tuple(want.shape)}{where}"
+            )
+            assert got.dtype == want.dtype, (
+                f"{label}: {out_label} has dtype {got.dtype}, expected {want.dtype}{where}: "
+                "keep the input's dtype (compute in it, or cast the result back)"
+            )
+            tolerance = _tolerance(_VALUE_TOLERANCE, want.dtype)
+            tolerance = (
+                tolerance[0] if rtol is None else rtol,
+                tolerance[1] if atol is None else atol,
+            )
+            if not (want.is_floating_point() or want.is_complex()):
+                ok = bool(torch.equal(got, want))
+            else:
+                ok = _within(got, want, tolerance)
+            if not ok:
+                precision = (
+                    " Every step must run in float64 for a float64 input: a float32 "
+                    "intermediate (a float32 constant or buffer, a .float()) loses precision."
+                    if want.dtype == torch.float64
+                    and _within(got, want, _VALUE_TOLERANCE[torch.float32])
+                    else ""
+                )
+                raise AssertionError(
+                    f"{label}: {out_label} differs from PyTorch's (max abs difference "
+                    f"{max_abs_difference(got.detach(), want):.3g}){where}.{precision}{advice}"
+                )
+        if not gradients or not any(g is not None for g in self.gradients.values()):
+            return result
+        tensors = [(o, t) for o, t in got_outputs if isinstance(t, torch.Tensor)]
+        if not any(t.requires_grad for _, t in tensors if _differentiable(t)):
+            raise AssertionError(
+                f"{label}'s output is right but carries no gradient{where}: nothing can be "
+                "trained through it. Something cut the graph: a `torch.no_grad()` body or "
+                "decorator, `.detach()`, `.data`, or numbers rebuilt from `.item()` / "
+                "`.tolist()`. Compute with tensor operations under the caller's grad mode."
+            )
+        try:
+            grads = _backward(tensors, self.upstream, leaves)
+        except AssertionError:
+            raise
+        except Exception as exc:
+            raise AssertionError(
+                f"backpropagating through {label}'s output raised {type(exc).__name__}: "
+                f"{exc}{where}"
+            ) from None
+        for (path, _), grad in zip(leaves, grads, strict=True):
+            leaf_label = _shown(path, signature)
+            want_grad = self.gradients.get(path)
+            if want_grad is None or not bool(want_grad.abs().max() > 0):
+                want_grad = None
+            if grad is None and want_grad is None:
+                continue
+            if grad is None:
+                raise AssertionError(
+                    f"{label}: no gradient reaches {leaf_label}{where}, but PyTorch's does: "
+                    f"the path from {leaf_label} to the output is cut (`.detach()`, `.data`, a "
+                    "`no_grad` block, or a value rebuilt from `.item()`)."
+                )
+            reference = torch.zeros_like(grad) if want_grad is None else want_grad
+            tolerance = _tolerance(_GRAD_TOLERANCE, reference.dtype)
+            tolerance = (
+                tolerance[0] if grad_rtol is None else grad_rtol,
+                tolerance[1] if grad_atol is None else grad_atol,
+            )
+            if not _within(grad, reference, tolerance):
+                raise AssertionError(
+                    f"{label}: the outputs match, but the gradient of {leaf_label} differs "
+                    f"from PyTorch's (max abs difference "
+                    f"{max_abs_difference(grad.detach(), reference):.3g}){where}. A "
+                    "statistic or mask computed without gradient (`.detach()`, `no_grad`, "
+                    "`.data`), or a non-differentiable step, changes the gradient even "
+                    f"when the values are right.{advice}"
+                )
+        return result
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return type(value).__name__
+
+
+def expect(
+    reference: Callable[..., Any],
+    args: Iterable[Any] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    dtype: torch.dtype | None = None,
+    constant: Collection[str | int] = (),
+    where: str = "",
+    seed: int = 0,
+) -> Expected:
+    """Runs `reference` (PyTorch's own implementation) on copies of `args` / `kwargs` and keeps
+    its outputs and the gradient each input and parameter gets from one random upstream
+    gradient (seeded, so the user's call gets the same one). `dtype` casts every floating
+    tensor and module first; `constant` names arguments (by position or name) whose gradient is
+    not compared, such as targets or masks; `where` says which case this is in messages."""
+    memo: dict[int, Any] = {}
+    base_args = tuple(_cast(tuple(args), dtype, memo))
+    base_kwargs = dict(_cast(dict(kwargs or {}), dtype, memo))
+    ref_args, ref_kwargs = _fresh_inputs(base_args, base_kwargs, constant)
+    leaves = _leaves(ref_args, ref_kwargs, constant)
+    with torch.enable_grad():
+        result = reference(*ref_args, **ref_kwargs)
+        outputs = [(o, t) for o, t in _flatten("the output", result) if isinstance(t, torch.Tensor)]
+        generator = torch.Generator().manual_seed(seed)
+        upstream = {
+            o: torch.randn(t.shape, generator=generator, dtype=torch.float64)
+            for o, t in outputs
+            if t.requires_grad and _differentiable(t)
+        }
+        grads = _backward(outputs, upstream, leaves)
+    with torch.no_grad():
+        detached = _detach_all(result)
+    return Expected(
+        args=base_args,
+        kwargs=base_kwargs,
+        constant=tuple(constant),
+        outputs=detached,
+        upstream=upstream,
+        gradients={
+            path: (None if g is None else g.detach())
+            for (path, _), g in zip(leaves, grads, strict=True)
+        },
+        where=where,
+    )
+
+
+def _detach_all(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, tuple):
+        return tuple(_detach_all(v) for v in value)
+    if isinstance(value, list):
+        return [_detach_all(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _detach_all(v) for k, v in value.items()}
+    return value
