@@ -8,11 +8,11 @@ and easy to get wrong by hand, so reviewers kept finding holes in it:
   inference mode, default dtype, autocast, anomaly mode, deterministic algorithms) as it found
   them. The switches are put back after every call, pass or fail, so that one solution's leftover
   state never decides the rest of its check.
-- `expect(reference, args)` then `.check(fn)`: the user's function against PyTorch's own on the
-  same inputs: the outputs (shape, dtype, values at a tolerance set by the dtype, so a float64
-  answer computed in float32 fails) *and the gradients* of every floating input and parameter
-  under one random upstream gradient, so a detached statistic, a `no_grad` body or an `.item()`
-  rebuild fails even when every value is right.
+- `run_reference(reference, args)` then `.check(fn)`: the user's function against PyTorch's own
+  on the same inputs: the outputs (shape, dtype, values at a tolerance set by the dtype, so a
+  float64 answer computed in float32 fails) *and the gradients* of every floating input and
+  parameter under one random upstream gradient, so a detached statistic, a `no_grad` body or
+  an `.item()` rebuild fails even when every value is right.
 - `refuse_ops(globals(), {...})`: while it is active, the built-ins a build-it-from-scratch
   question forbids fail, however the user reached them (an alias, a default argument,
   `functools.partial`, `torch.ops.aten.*`, `torch.special`, a module that calls them).
@@ -44,15 +44,15 @@ import torch.nn.utils
 import torch.overrides
 
 __all__ = [
-    "Expected",
     "GlobalState",
     "Guarded",
     "MayChange",
+    "Reference",
     "close",
-    "expect",
     "guard_calls",
     "max_abs_difference",
     "refuse_ops",
+    "run_reference",
     "same_tensor",
 ]
 
@@ -977,9 +977,9 @@ def _backward(
 
 
 @dataclass
-class Expected:
+class Reference:
     """The reference's outputs and gradients on one set of inputs; `check` holds a user's
-    function to them. Made by `expect`, before any `refuse_ops` block (the reference's own
+    function to them. Made by `run_reference`, before any `refuse_ops` block (the reference's own
     calls would be refused inside one)."""
 
     args: tuple[Any, ...]
@@ -1117,7 +1117,7 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
-def expect(
+def run_reference(
     reference: Callable[..., Any],
     args: Iterable[Any] = (),
     kwargs: Mapping[str, Any] | None = None,
@@ -1126,7 +1126,7 @@ def expect(
     constant: Collection[str | int] = (),
     where: str = "",
     seed: int = 0,
-) -> Expected:
+) -> Reference:
     """Runs `reference` (PyTorch's own implementation) on copies of `args` / `kwargs` and keeps
     its outputs and the gradient each input and parameter gets from one random upstream
     gradient (seeded, so the user's call gets the same one). `dtype` casts every floating
@@ -1149,7 +1149,7 @@ def expect(
         grads = _backward(outputs, upstream, leaves)
     with torch.no_grad():
         detached = _detach_all(result)
-    return Expected(
+    return Reference(
         args=base_args,
         kwargs=base_kwargs,
         constant=tuple(constant),
