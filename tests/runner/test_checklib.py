@@ -369,3 +369,114 @@ def test_an_implementation_of_a_banned_op_is_banned(
     if refused:
         assert result.error is not None and "shortcut (which is" in result.error.message
     assert (result.status is RunStatus.OK) is not refused, result.describe()
+
+
+REFERENCE_CHECK = """
+from quizapp.runner.checklib import guard_calls, refuse_ops, run_reference
+layer_norm = guard_calls(layer_norm)
+g = torch.Generator().manual_seed(0)
+x = torch.randn(2, 3, 5, generator=g)
+w, b = torch.randn(5, generator=g), torch.randn(5, generator=g)
+wants = [run_reference(F.layer_norm, (x, (5,), w, b), where="float32"),
+         run_reference(F.layer_norm, (x, (5,), w, b), dtype=torch.float64, where="float64")]
+with refuse_ops(globals(), {"layer_norm", "batch_norm"}):
+    for want in wants:
+        want.check(layer_norm)
+"""
+
+_LN = (
+    "    m = x.mean(-1, keepdim=True)\n    v = ((x - m) ** 2).mean(-1, keepdim=True)\n"
+    "    return (x - m) / torch.sqrt(v + eps) * w + b\n"
+)
+
+REFERENCE_CASES = {
+    "correct": (f"def layer_norm(x, shape, w, b, eps=1e-5):\n{_LN}", None),
+    "correct, another formula": (
+        "def layer_norm(x, shape, w, b, eps=1e-5):\n"
+        "    var, mean = torch.var_mean(x, -1, unbiased=False, keepdim=True)\n"
+        "    return (x - mean) * torch.rsqrt(var + eps) * w + b\n",
+        None,
+    ),
+    "statistics under no_grad": (
+        "def layer_norm(x, shape, w, b, eps=1e-5):\n    with torch.no_grad():\n"
+        "        m = x.mean(-1, keepdim=True)\n        s = ((x - m) ** 2).mean(-1, keepdim=True)\n"
+        "    return (x - m) / torch.sqrt(s + eps) * w + b\n",
+        "the gradient of x differs",
+    ),
+    "a no_grad decorator": (
+        f"@torch.no_grad()\ndef layer_norm(x, shape, w, b, eps=1e-5):\n{_LN}",
+        "carries no gradient",
+    ),
+    "the bias detached": (
+        "def layer_norm(x, shape, w, b, eps=1e-5):\n"
+        "    m = x.mean(-1, keepdim=True)\n    v = ((x - m) ** 2).mean(-1, keepdim=True)\n"
+        "    return (x - m) / torch.sqrt(v + eps) * w + b.detach()\n",
+        "no gradient reaches b",
+    ),
+    "float32 inside for float64": (
+        f"def layer_norm(x, shape, w, b, eps=1e-5):\n    t = x.dtype\n"
+        f"    x, w, b = x.float(), w.float(), b.float()\n    return _ln(x, w, b, eps).to(t)\n"
+        f"def _ln(x, w, b, eps):\n{_LN}",
+        "Every step must run in float64",
+    ),
+    "the unbiased variance": (
+        "def layer_norm(x, shape, w, b, eps=1e-5):\n"
+        "    return (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, keepdim=True) + eps)"
+        " * w + b\n",
+        "the output differs from PyTorch's",
+    ),
+    "a float32 answer to float64": (
+        "def layer_norm(x, shape, w, b, eps=1e-5):\n"
+        f"    x, w, b = x.float(), w.float(), b.float()\n{_LN}",
+        "has dtype torch.float32, expected torch.float64",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFERENCE_CASES))
+def test_a_reference_compares_values_dtype_and_gradients(runner: Runner, case: str) -> None:
+    code, reason = REFERENCE_CASES[case]
+    result = check(runner, code, REFERENCE_CHECK)
+    if reason is None:
+        assert result.status is RunStatus.OK, result.describe()
+    else:
+        assert result.error is not None and result.error.type == "AssertionError", result.describe()
+        assert reason in result.error.message, result.error.message
+
+
+def test_a_reference_compares_a_module_arguments_parameter_gradients(runner: Runner) -> None:
+    check_code = (
+        "from quizapp.runner.checklib import run_reference\n"
+        "torch.manual_seed(0)\nnet, x = nn.Linear(4, 3), torch.randn(5, 4)\n"
+        "y = torch.tensor([0, 1, 2, 0, 1])\n"
+        "want = run_reference(lambda m, t, y: F.cross_entropy(m(t), y), (net, x, y))\n"
+        "want.check(loss)\n"
+    )
+    right = (
+        "def loss(net, x, y):\n    return -net(x).log_softmax(-1).gather(1, y[:, None]).mean()\n"
+    )
+    # the max subtracted for stability must not be detached from the logsumexp it cancels in
+    wrong = (
+        "def loss(net, x, y):\n    z = net(x)\n    z = z - z.max(-1, keepdim=True).values\n"
+        "    p = z.exp() / z.exp().sum(-1, keepdim=True).detach()\n"
+        "    return -p.log().gather(1, y[:, None]).mean()\n"
+    )
+    assert check(runner, right, check_code).status is RunStatus.OK
+    result = check(runner, wrong, check_code)
+    assert result.error is not None, result.describe()
+    assert "the gradient of net.weight differs" in result.error.message, result.error.message
+
+
+def test_a_reference_runs_before_the_ban_and_the_check_inside_it(runner: Runner) -> None:
+    check_code = (
+        "from quizapp.runner.checklib import refuse_ops, run_reference\n"
+        "want = run_reference(torch.softmax, (torch.randn(3, 4), -1))\n"
+        "with refuse_ops(globals(), {'softmax'}):\n    want.check(f)\n"
+    )
+    result = check(runner, "def f(x, dim):\n    return x.softmax(dim)\n", check_code)
+    assert result.error is not None and "softmax" in result.error.message, result.describe()
+    ok = (
+        "def f(x, dim):\n    e = (x - x.amax(dim, keepdim=True)).exp()\n"
+        "    return e / e.sum(dim, keepdim=True)\n"
+    )
+    assert check(runner, ok, check_code).status is RunStatus.OK
