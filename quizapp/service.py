@@ -232,6 +232,13 @@ class QuizService:
             self.variant(question_id, seed), answer, ticked=ticked, cancel=cancel
         )
 
+    def prepare(
+        self, question_id: str, seed: int, *, cancel: threading.Event | None = None
+    ) -> None:
+        """BLOCKING: runs ahead what a wrong answer to this variant would need (a code
+        question's misconceptions, through its check), so that its diagnosis is instant."""
+        self.grader.prepare(self.variant(question_id, seed), cancel=cancel)
+
     def explain(self, question_id: str, seed: int) -> Explanation | None:
         """BLOCKING: reruns the question with instruments attached (trace, graph, modes)."""
         from quizapp.explain import explain_variant

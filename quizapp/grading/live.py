@@ -15,9 +15,10 @@ Rules by kind:
   every `must` key point is ticked and the score is at least the question's `pass_mark`
   (default 0.75), INCORRECT otherwise.
 
-An incorrect shape / value / choice / output answer is then matched against the question's
-misconceptions (quizapp.grading.misconceptions): one more run, cached per variant, and only for
-wrong answers.
+An incorrect answer is then matched against the question's misconceptions
+(quizapp.grading.misconceptions): one more run, cached per variant, and only for wrong answers;
+for code, the `code` misconceptions run through the check and the user's failure is matched by
+how it reads. `prepare` starts that run ahead of the answer (the app does, for code questions).
 
 A failure of the question itself (its setup raises, its answer cannot be graded, the runner
 fails, a `requires` the runner cannot meet) is status ERROR with a message naming the step.
@@ -25,6 +26,7 @@ fails, a `requires` the runner cannot meet) is status ERROR with a message namin
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -48,7 +50,12 @@ from quizapp.grading.compare import (
     truth_choice,
     truth_shape,
 )
-from quizapp.grading.misconceptions import WrongAnswer, diagnose, grading_alternatives
+from quizapp.grading.misconceptions import (
+    WrongAnswer,
+    diagnose,
+    diagnose_code,
+    grading_alternatives,
+)
 from quizapp.grading.parse import LETTERS, AnswerParseError, check_answer_size
 from quizapp.grading.pipeline import (
     StepLabel,
@@ -60,7 +67,7 @@ from quizapp.grading.pipeline import (
 from quizapp.grading.requirements import unmet_requirement
 from quizapp.grading.types import GradeResult, GradeStatus, MisconceptionMatch
 from quizapp.runner.alternatives import Alternative, Outcome, read_outcomes
-from quizapp.runner.protocol import CodeRunner, RunResult, RunStatus
+from quizapp.runner.protocol import CodeRunner, RunError, RunResult, RunStatus
 
 USER_STEP = StepLabel.USER.value
 DEFAULT_CACHE_SIZE = 512
@@ -108,6 +115,9 @@ class LiveGrader:
         self._cache: OrderedDict[CacheKey, Truth] = OrderedDict()
         # The misconceptions' outcomes per variant (computed on the first wrong answer).
         self._outcomes: OrderedDict[CacheKey, dict[str, Outcome]] = OrderedDict()
+        # Variants whose misconceptions are being run: a second caller (the answer, while the
+        # app's prefetch runs them) waits for that run instead of starting its own.
+        self._running: dict[CacheKey, threading.Event] = {}
         self._lock = threading.Lock()
 
     # -- truth ---------------------------------------------------------------------------------
@@ -152,17 +162,47 @@ class LiveGrader:
             if cached is not None:
                 self._outcomes.move_to_end(key)
                 return cached
-        alternatives = grading_alternatives(q)
-        found = self.run_alternatives(variant, alternatives, cancel=cancel) if alternatives else {}
-        if found is None:
-            return {}  # not cached: a cancelled or failed run may work next time
-        if self.cache_size > 0:
+            running = self._running.get(key)
+            if running is None:
+                self._running[key] = threading.Event()
+        if running is not None:
+            return self._wait_for(key, running, cancel)
+        try:
+            alternatives = grading_alternatives(q)
+            found = (
+                self.run_alternatives(variant, alternatives, cancel=cancel) if alternatives else {}
+            )
+            if found is None:
+                return {}  # not cached: a cancelled or failed run may work next time
+            if self.cache_size > 0:
+                with self._lock:
+                    self._outcomes[key] = found
+                    self._outcomes.move_to_end(key)
+                    while len(self._outcomes) > self.cache_size:
+                        self._outcomes.popitem(last=False)
+            return found
+        finally:
             with self._lock:
-                self._outcomes[key] = found
-                self._outcomes.move_to_end(key)
-                while len(self._outcomes) > self.cache_size:
-                    self._outcomes.popitem(last=False)
-        return found
+                done = self._running.pop(key, None)
+            if done is not None:
+                done.set()
+
+    def _wait_for(
+        self, key: CacheKey, running: threading.Event, cancel: threading.Event | None
+    ) -> dict[str, Outcome]:
+        """The outcomes another caller is computing; empty if that run failed or `cancel`."""
+        while not running.wait(0.05):
+            if cancel is not None and cancel.is_set():
+                return {}
+        with self._lock:
+            return self._outcomes.get(key) or {}
+
+    def prepare(self, variant: VariantLike, *, cancel: threading.Event | None = None) -> None:
+        """Runs what a wrong answer to `variant` would need, ahead of the answer: a code
+        question's misconceptions take a run of up to seconds, which the app starts while the
+        question is on screen, so that a failing solution is diagnosed at once."""
+        if variant.question.kind is Kind.CODE:
+            self.outcomes(variant, cancel=cancel)
 
     def run_alternatives(
         self,
@@ -206,6 +246,21 @@ class LiveGrader:
             summary=match.summary,
             source=match.source,
             explanation=substitute(match.explanation, dict(variant.params)),
+        )
+
+    def _diagnose_code(
+        self, variant: VariantLike, error: RunError, cancel: threading.Event | None
+    ) -> MisconceptionMatch | None:
+        q = variant.question
+        if not any(m.code is not None for m in q.misconceptions):
+            return None
+        if cancel is not None and cancel.is_set():
+            return None
+        match = diagnose_code(q, error, self.outcomes(variant, cancel=cancel))
+        if match is None or not match.explanation:
+            return match
+        return dataclasses.replace(
+            match, explanation=substitute(match.explanation, dict(variant.params))
         )
 
     def _compute_truth(self, variant: VariantLike, cancel: threading.Event | None) -> Truth:
@@ -360,10 +415,14 @@ class LiveGrader:
             "expected_display": q.solution or "",
         }
         status, feedback = code_verdict(q, result)
+        misconception = None
+        if status is GradeStatus.INCORRECT and result.error is not None:
+            misconception = self._diagnose_code(variant, result.error, cancel)
         return base.result(
             status,
             feedback=feedback,
             score=1.0 if status is GradeStatus.CORRECT else 0.0,
+            misconception=misconception,
             extra={"run_status": result.status.value, "stdout_truncated": result.stdout_truncated},
             **facts,
         )

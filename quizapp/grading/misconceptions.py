@@ -20,8 +20,15 @@ ONE extra run of the variant (quizapp.runner.alternatives), only once an answer 
 to be wrong, and is cached per variant. The others are arithmetic on the truth. Matching uses the
 kind's own comparison (shape equality, value tolerance, the chosen option, the output rule).
 Authored misconceptions are tried first, in their order; then the automatic ones in the order of
-this list. A `code` misconception is never compared with a user's code: it is a wrong solution
-that validation proves the check rejects.
+this list.
+
+A `code` misconception is a wrong solution that validation proves the check rejects. A user's
+code that fails is matched by *how* it fails (`diagnose_code`): the misconceptions' solutions run
+through the same check on the same variant (one extra run, cached, which the app starts while the
+question is on screen), and the user's failure matches the one whose failure is the same, the
+same error type and message, or the same message up to its numbers when no other misconception's
+is. Checks are seeded, so the same mistake fails with the same words and, mostly, the same
+numbers; two misconceptions that fail alike are told apart by neither, and neither is claimed.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from quizapp.grading.compare import (
 from quizapp.grading.parse import ParsedValue
 from quizapp.grading.types import MisconceptionMatch, MisconceptionSource
 from quizapp.runner.alternatives import Alternative, Outcome, Patch
+from quizapp.runner.protocol import RunError
 
 AUTHORED_PREFIX = "authored:"
 AUTOMATIC_PREFIX = "automatic:"
@@ -145,9 +153,23 @@ def authored_alternative(q: Question, m: Misconception) -> Alternative | None:
     return None
 
 
+def code_alternatives(q: Question) -> tuple[Alternative, ...]:
+    """A code question's `code` misconceptions, each a wrong solution run through the check."""
+    if q.kind is not Kind.CODE or not q.check:
+        return ()
+    return tuple(
+        alt
+        for m in q.misconceptions
+        if m.code is not None and (alt := authored_alternative(q, m)) is not None
+    )
+
+
 def grading_alternatives(q: Question) -> tuple[Alternative, ...]:
     """Everything a wrong answer to `q` may need run, in one run: the authored `answer` and
-    `setup` misconceptions, the two reruns that apply, and the setup's sizes (`scaled`)."""
+    `setup` misconceptions, the two reruns that apply, and the setup's sizes (`scaled`); for a
+    code question, its `code` misconceptions."""
+    if q.kind is Kind.CODE:
+        return code_alternatives(q)
     if q.kind not in RUN_KINDS:
         return ()
     alternatives = [
@@ -284,6 +306,45 @@ def diagnose(wrong: WrongAnswer, outcomes: Outcomes) -> MisconceptionMatch | Non
                 source=MisconceptionSource.AUTOMATIC,
                 explanation=_EXPLANATION[name],
             )
+    return None
+
+
+# Steps a user's failure can be matched in: the question's own setup failing is not the user's.
+_MATCHED_STEPS = frozenset({"your code", "check"})
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def failure_signature(error: RunError, *, exact: bool) -> tuple[str, str]:
+    """How a failure reads: its type and message, the numbers blanked unless `exact`."""
+    message = error.message.strip()
+    return error.type, message if exact else _NUMBER.sub("#", message)
+
+
+def diagnose_code(
+    q: Question, error: RunError, outcomes: Mapping[str, Outcome]
+) -> MisconceptionMatch | None:
+    """The `code` misconception whose solution fails the check as the user's code did (see the
+    module's docstring), or None: none fails alike, or more than one does."""
+    if q.kind is not Kind.CODE or error.step not in _MATCHED_STEPS:
+        return None
+    failed: list[tuple[Misconception, RunError]] = []
+    for m in q.misconceptions:
+        outcome = outcomes.get(authored_key(m.name)) if m.code is not None else None
+        if outcome is not None and not outcome.ok and outcome.error is not None:
+            failed.append((m, outcome.error))
+    for exact in (True, False):
+        wanted = failure_signature(error, exact=exact)
+        same = [m for m, e in failed if failure_signature(e, exact=exact) == wanted]
+        if len(same) == 1:
+            m = same[0]
+            return MisconceptionMatch(
+                name=m.name,
+                summary=m.summary,
+                source=MisconceptionSource.AUTHORED,
+                explanation=m.explanation,
+            )
+        if same:  # alike to the letter: the check cannot tell them apart, nor can we
+            return None
     return None
 
 

@@ -26,6 +26,9 @@ class PracticeBackend(Protocol):
         ticked: Sequence[int] | None = None,
         cancel: threading.Event | None = None,
     ) -> GradeResult: ...
+    def prepare(
+        self, question_id: str, seed: int, *, cancel: threading.Event | None = None
+    ) -> None: ...
     def record(
         self,
         user: str,

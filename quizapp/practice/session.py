@@ -144,6 +144,12 @@ class PracticeSession:
         self.drafts[question_id] = text
 
     # -- what the user does -----------------------------------------------------------------
+    def prepare(self, *, cancel: threading.Event | None = None) -> None:
+        """BLOCKING: lets the backend run ahead what a wrong answer to the current question
+        would need (its diagnosis), while the user is still writing the answer."""
+        item = self._item()
+        self.backend.prepare(item.question_id, item.seed, cancel=cancel)
+
     def run(self, answer: str, *, cancel: threading.Event | None = None) -> GradeResult:
         """BLOCKING: runs a code answer and its check and says what happened; records nothing
         (code questions: Run, as often as you like)."""

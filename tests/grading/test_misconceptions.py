@@ -4,6 +4,7 @@ test_misconceptions_live.py."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,9 @@ from quizapp.grading.misconceptions import (
     SIZES_KEY,
     Automatic,
     WrongAnswer,
+    authored_key,
     diagnose,
+    diagnose_code,
     grading_alternatives,
     uses_grad_modes,
     uses_mode_switches,
@@ -23,6 +26,7 @@ from quizapp.grading.misconceptions import (
 from quizapp.grading.parse import parse_shape, parse_value
 from quizapp.grading.types import MisconceptionSource
 from quizapp.runner.alternatives import Outcome, Patch
+from quizapp.runner.protocol import RunError
 
 
 def question(kind: Kind, **fields: Any) -> Question:
@@ -176,3 +180,70 @@ def test_reruns_are_planned_only_where_the_code_switches_modes() -> None:
     off = question(Kind.SHAPE, setup="m = nn.Linear(2, 2).eval()", automatic_misconceptions=False)
     assert grading_alternatives(off) == ()
     assert grading_alternatives(question(Kind.CODE, check="assert True", solution="x = 1")) == ()
+
+
+# -- code misconceptions: matched by how the check fails ----------------------------------------
+
+
+def _code_question() -> Question:
+    return Question.model_validate(
+        {
+            "id": "t.code",
+            "kind": "code",
+            "topic": "t",
+            "prompt": "?",
+            "solution": "def f(x):\n    return x",
+            "check": "assert f(1) == 1",
+            "misconceptions": [
+                {"name": "a", "summary": "A", "code": "def f(x):\n    return 2"},
+                {"name": "b", "summary": "B", "code": "def f(x):\n    return 3"},
+                {"name": "c", "summary": "C", "code": "def f(x):\n    raise KeyError(x)"},
+                {"name": "d", "summary": "D", "answer": "1"},
+            ],
+        }
+    )
+
+
+def _failed(key: str, message: str, kind: str = "AssertionError", step: str = "check") -> Outcome:
+    error = RunError(type=kind, message=message, step=step)
+    return Outcome(authored_key(key), False, error=error)
+
+
+OUTCOMES = {
+    authored_key("a"): _failed("a", "f(1) is 2, expected 1 (off by 1)"),
+    authored_key("b"): _failed("b", "f(1) is 3, expected 1 (off by 2)"),
+    authored_key("c"): _failed("c", "1", kind="KeyError", step="your code"),
+}
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "step", "named"),
+    [
+        ("f(1) is 2, expected 1 (off by 1)", "AssertionError", "check", "a"),  # to the letter
+        ("f(1) is 3, expected 1 (off by 2)  ", "AssertionError", "check", "b"),
+        ("f(1) is 7, expected 1 (off by 6)", "AssertionError", "check", None),  # a and b alike
+        ("1", "KeyError", "your code", "c"),
+        ("1", "ValueError", "your code", None),  # another error type
+        ("f(1) is 2, expected 1 (off by 1)", "AssertionError", "setup", None),  # not the user's
+    ],
+)
+def test_a_code_failure_names_the_one_misconception_that_fails_alike(
+    message: str, kind: str, step: str, named: str | None
+) -> None:
+    error = RunError(type=kind, message=message, step=step)
+    match = diagnose_code(_code_question(), error, OUTCOMES)
+    assert (match.name if match else None) == named
+
+
+def test_numbers_are_blanked_only_when_no_other_misconception_reads_alike() -> None:
+    outcomes = {
+        authored_key("a"): _failed("a", "values differ (max abs difference 0.5)"),
+        authored_key("b"): _failed("b", "x was changed in place"),
+    }
+    error = RunError(type="AssertionError", message="values differ (max abs difference 1.25)")
+    error = dataclasses.replace(error, step="check")
+    match = diagnose_code(_code_question(), error, outcomes)
+    assert match is not None and match.name == "a" and match.summary == "A"
+    # a misconception whose run passed (validate reports it) or is missing never matches
+    passed = {authored_key("a"): Outcome(authored_key("a"), True)}
+    assert diagnose_code(_code_question(), error, passed) is None

@@ -361,3 +361,71 @@ def test_misconceptions_with_optimizer_code_get_a_heavy_spare() -> None:
     )
     assert not needs_heavy(light.to_json())
     assert needs_heavy(heavy.to_json())
+
+
+# -- code: a failing solution is told which known mistake fails the check the same way --------
+
+CENTER = "misc.code-center-rows"
+
+
+def test_a_failing_solution_is_told_the_mistake_it_makes(
+    grader: LiveGrader, misc_bank: Bank, counting: Any
+) -> None:
+    variant = draw_variant(misc_bank.get(CENTER), 2)
+    # the column-means mistake, written another way than the misconception's code
+    result = grader.grade(variant, "def center(x):\n    return x - x.mean(0)\n")
+    assert result.status is GradeStatus.INCORRECT
+    assert result.misconception is not None, result.feedback
+    assert result.misconception.name == "column-means"
+    assert result.misconception.source is MisconceptionSource.AUTHORED
+    assert f"({4}, {variant.params['cols']})" in result.misconception.explanation  # params in
+    assert "max abs difference" in result.feedback  # the check's own words stay the feedback
+    assert _misconception_runs(counting) == 1
+
+
+def test_two_mistakes_that_fail_alike_name_neither(grader: LiveGrader, misc_bank: Bank) -> None:
+    variant = draw_variant(misc_bank.get(CENTER), 1)
+    result = grader.grade(variant, "def center(x):\n    return x.copy_(x - x.mean(1, True))\n")
+    assert result.status is GradeStatus.INCORRECT and "in place" in result.feedback
+    assert result.misconception is None  # -= and sub_ fail with the same words
+
+
+def test_a_mistake_no_misconception_makes_names_none(grader: LiveGrader, misc_bank: Bank) -> None:
+    variant = draw_variant(misc_bank.get(CENTER), 1)
+    median = "def center(x):\n    return x - x.median(dim=1, keepdim=True).values\n"
+    result = grader.grade(variant, median)
+    assert result.status is GradeStatus.INCORRECT
+    # its numbers are neither misconception's, and up to numbers it reads like both
+    assert result.misconception is None
+
+
+def test_a_passing_solution_never_runs_them(
+    grader: LiveGrader, misc_bank: Bank, counting: Any
+) -> None:
+    variant = draw_variant(misc_bank.get(CENTER), 1)
+    result = grader.grade(variant, "def center(x):\n    return x - x.mean(-1, keepdim=True)\n")
+    assert result.status is GradeStatus.CORRECT and result.misconception is None
+    assert _misconception_runs(counting) == 0
+
+
+def test_prepare_runs_them_ahead_once_and_grading_waits_for_that_run(
+    grader: LiveGrader, misc_bank: Bank, counting: Any
+) -> None:
+    import threading
+
+    variant = draw_variant(misc_bank.get(CENTER), 3)
+    ahead = threading.Thread(target=grader.prepare, args=(variant,))
+    ahead.start()  # the app's prefetch, still running when the answer comes
+    result = grader.grade(variant, "def center(x):\n    return x - x.mean()\n")
+    ahead.join()
+    assert result.misconception is not None and result.misconception.name == "global-mean"
+    assert _misconception_runs(counting) == 1
+    grader.prepare(variant)  # cached: no second run
+    assert _misconception_runs(counting) == 1
+
+
+def test_prepare_runs_nothing_for_other_kinds(
+    grader: LiveGrader, misc_bank: Bank, counting: Any
+) -> None:
+    grader.prepare(draw_variant(misc_bank.get("misc.linear-weight-shape"), 1))
+    assert counting.requests == []

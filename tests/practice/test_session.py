@@ -33,10 +33,16 @@ class Backend:
     rerated: list[tuple[int, int]] = field(default_factory=list)
     ended: list[int] = field(default_factory=list)
     graded: int = 0
+    prepared: int = 0
     past: list[PastRound] = field(default_factory=list)
 
     def question(self, question_id: str) -> Question:
         return self.questions[question_id]
+
+    def prepare(
+        self, question_id: str, seed: int, *, cancel: threading.Event | None = None
+    ) -> None:
+        self.prepared += 1
 
     def grade(
         self,
@@ -125,6 +131,14 @@ def test_code_can_be_run_failed_fixed_and_passed_and_only_the_first_submit_is_re
     assert backend.ended == [7]
     session.finish()
     assert backend.ended == [7]  # closed once
+
+
+def test_prepare_lets_the_backend_run_ahead_for_the_current_question() -> None:
+    code = question("c1", kind="code")
+    backend = Backend({"c1": code})
+    session = PracticeSession.open(backend, "ann", _plan(PracticeMode.LEARN, [code]))
+    session.prepare()
+    assert backend.prepared == 1 and backend.graded == 0 and backend.recorded == []
 
 
 def test_rating_override_goes_through_the_backend() -> None:

@@ -238,6 +238,7 @@ class FakeService:
         self.closed = False
         self.reloads = 0
         self.calls: list[str] = []
+        self.prepared: list[str] = []
         self.explanations = default_explanations() if explanations is None else explanations
         self.explain_hold = threading.Event()  # set() to make explain() block until clear()
         self.scratch_hold = threading.Event()  # set() to make scratch() block until cancelled
@@ -301,6 +302,11 @@ class FakeService:
             params=params,
             starter=q.starter,
         )
+
+    def prepare(
+        self, question_id: str, seed: int, *, cancel: threading.Event | None = None
+    ) -> None:
+        self.prepared.append(question_id)  # apart from `calls`: not a user's action
 
     def grade(
         self,

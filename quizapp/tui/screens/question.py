@@ -11,6 +11,7 @@ long question or a revealed hint never pushes the answer box below the fold.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -88,6 +89,9 @@ def run_report(result: GradeResult) -> Text:
         text.append("Run: ✘ the check fails", style="bold red")
         if result.feedback:
             text.append(f": {result.feedback}")
+        if result.misconception is not None:
+            text.append("\nLikely misconception: ", style="bold")
+            text.append(result.misconception.summary)
     if result.stdout.strip():
         text.append("\nPrinted:\n", style="bold")
         text.append(result.stdout.rstrip(), style="dim")
@@ -117,6 +121,7 @@ class QuestionScreen(QuizScreen[None]):
         self._announced = False
         self.checking = False
         self._cancel: threading.Event | None = None
+        self._prepared: threading.Event | None = None  # set: the diagnosis run is not wanted
         self.answer_widget: AnswerWidget = make_answer(self.shown)
         draft = session.draft(item.question_id)
         if draft is not None and isinstance(self.answer_widget, CodeAnswer | OutputAnswer):
@@ -180,6 +185,21 @@ class QuestionScreen(QuizScreen[None]):
         if self.session.remaining_s() is not None:
             self.call_after_refresh(self._tick)
             self.set_interval(1.0, self._tick, name="mock-clock")
+        if self.kind == "code":
+            self._prepared = threading.Event()
+            self.prepare_diagnosis(self._prepared)
+
+    def on_unmount(self) -> None:
+        if self._prepared is not None:
+            self._prepared.set()  # left before it finished: stop its run
+
+    @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
+    def prepare_diagnosis(self, cancel: threading.Event) -> None:
+        """While the user writes code, the core runs the question's known wrong solutions
+        through its check, so that a failing answer is told which mistake it looks like at
+        once. Nothing here is shown: a failure only means no diagnosis."""
+        with contextlib.suppress(Exception):
+            self.session.prepare(cancel=cancel)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Once the focus is in the answer box, keys typed while the round opened go there."""
