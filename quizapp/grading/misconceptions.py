@@ -25,10 +25,11 @@ this list.
 A `code` misconception is a wrong solution that validation proves the check rejects. A user's
 code that fails is matched by *how* it fails (`diagnose_code`): the misconceptions' solutions run
 through the same check on the same variant (one extra run, cached, which the app starts while the
-question is on screen), and the user's failure matches the one whose failure is the same, the
-same error type and message, or the same message up to its numbers when no other misconception's
-is. Checks are seeded, so the same mistake fails with the same words and, mostly, the same
-numbers; two misconceptions that fail alike are told apart by neither, and neither is claimed.
+question is on screen), and the user's failure matches the one whose failure reads the same: the
+same error type and message, numbers included. Checks are seeded, so the same mistake fails with
+the same words and the same numbers, while another mistake that fails the same assertion almost
+never gives the same numbers; a message that matches up to its numbers only is not claimed (a
+wrong diagnosis is worse than none), and neither is one two misconceptions share.
 """
 
 from __future__ import annotations
@@ -311,13 +312,11 @@ def diagnose(wrong: WrongAnswer, outcomes: Outcomes) -> MisconceptionMatch | Non
 
 # Steps a user's failure can be matched in: the question's own setup failing is not the user's.
 _MATCHED_STEPS = frozenset({"your code", "check"})
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
-def failure_signature(error: RunError, *, exact: bool) -> tuple[str, str]:
-    """How a failure reads: its type and message, the numbers blanked unless `exact`."""
-    message = error.message.strip()
-    return error.type, message if exact else _NUMBER.sub("#", message)
+def failure_signature(error: RunError) -> tuple[str, str]:
+    """How a failure reads: its type and message (spacing aside)."""
+    return error.type, " ".join(error.message.split())
 
 
 def diagnose_code(
@@ -332,20 +331,17 @@ def diagnose_code(
         outcome = outcomes.get(authored_key(m.name)) if m.code is not None else None
         if outcome is not None and not outcome.ok and outcome.error is not None:
             failed.append((m, outcome.error))
-    for exact in (True, False):
-        wanted = failure_signature(error, exact=exact)
-        same = [m for m, e in failed if failure_signature(e, exact=exact) == wanted]
-        if len(same) == 1:
-            m = same[0]
-            return MisconceptionMatch(
-                name=m.name,
-                summary=m.summary,
-                source=MisconceptionSource.AUTHORED,
-                explanation=m.explanation,
-            )
-        if same:  # alike to the letter: the check cannot tell them apart, nor can we
-            return None
-    return None
+    wanted = failure_signature(error)
+    same = [m for m, e in failed if failure_signature(e) == wanted]
+    if len(same) != 1:  # none, or alike to the letter: the check cannot tell them apart
+        return None
+    m = same[0]
+    return MisconceptionMatch(
+        name=m.name,
+        summary=m.summary,
+        source=MisconceptionSource.AUTHORED,
+        explanation=m.explanation,
+    )
 
 
 def _matches(wrong: WrongAnswer, value: Any) -> bool:

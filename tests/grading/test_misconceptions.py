@@ -235,15 +235,19 @@ def test_a_code_failure_names_the_one_misconception_that_fails_alike(
     assert (match.name if match else None) == named
 
 
-def test_numbers_are_blanked_only_when_no_other_misconception_reads_alike() -> None:
+def test_the_same_assertion_with_other_numbers_is_another_mistake() -> None:
+    """Only one misconception fails on values here, but an answer whose values are off by
+    another amount made another mistake: naming "a" would be a wrong diagnosis."""
     outcomes = {
         authored_key("a"): _failed("a", "values differ (max abs difference 0.5)"),
         authored_key("b"): _failed("b", "x was changed in place"),
     }
     error = RunError(type="AssertionError", message="values differ (max abs difference 1.25)")
     error = dataclasses.replace(error, step="check")
-    match = diagnose_code(_code_question(), error, outcomes)
+    assert diagnose_code(_code_question(), error, outcomes) is None
+    same = dataclasses.replace(error, message="values differ  (max abs difference 0.5)\n")
+    match = diagnose_code(_code_question(), same, outcomes)  # spacing aside, the same words
     assert match is not None and match.name == "a" and match.summary == "A"
     # a misconception whose run passed (validate reports it) or is missing never matches
     passed = {authored_key("a"): Outcome(authored_key("a"), True)}
-    assert diagnose_code(_code_question(), error, passed) is None
+    assert diagnose_code(_code_question(), same, passed) is None
