@@ -989,6 +989,9 @@ class Reference:
     upstream: dict[str, torch.Tensor]
     gradients: dict[str, torch.Tensor | None]
     where: str
+    # every tensor argument (and module state entry) as the reference left it, and as given
+    states_after: dict[str, torch.Tensor] = field(default_factory=dict)
+    states_before: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def check(
         self,
@@ -1001,12 +1004,15 @@ class Reference:
         grad_rtol: float | None = None,
         grad_atol: float | None = None,
         gradients: bool = True,
+        arguments: bool = True,
     ) -> Any:
         """Calls `fn` on fresh copies of the inputs and asserts its outputs match the
-        reference's (structure, shape, dtype, values) and, with `gradients`, that the same
-        random upstream gradient gives every input and parameter the reference's gradient.
-        Returns what `fn` returned (still attached to its graph)."""
-        label = name or getattr(fn, "name", None) or getattr(fn, "__name__", "your function")
+        reference's (structure, shape, dtype, values); with `arguments`, that every tensor
+        argument and module state (parameters, buffers such as running statistics) ends as the
+        reference's call left it (unchanged, or updated the same way); with `gradients`, that
+        the same random upstream gradient gives every input and parameter the reference's
+        gradient. Returns what `fn` returned (still attached to its graph)."""
+        label = str(name or getattr(fn, "name", None) or getattr(fn, "__name__", "your function"))
         where = f" ({self.where})" if self.where else ""
         advice = f" {hint}" if hint else ""
         signature = _signature(getattr(fn, "fn", fn))
@@ -1059,6 +1065,8 @@ class Reference:
                     f"{label}: {out_label} differs from PyTorch's (max abs difference "
                     f"{max_abs_difference(got.detach(), want):.3g}){where}.{precision}{advice}"
                 )
+        if arguments:
+            self._check_arguments(label, where, _states(args, kwargs), signature)
         if not gradients or not any(g is not None for g in self.gradients.values()):
             return result
         tensors = [(o, t) for o, t in got_outputs if isinstance(t, torch.Tensor)]
@@ -1108,6 +1116,55 @@ class Reference:
                 )
         return result
 
+    def _check_arguments(
+        self,
+        label: str,
+        where: str,
+        states: Mapping[str, torch.Tensor],
+        signature: inspect.Signature | None,
+    ) -> None:
+        for path, want in self.states_after.items():
+            got = states.get(path)
+            shown = _shown(path, signature)
+            if got is None or got.shape != want.shape or got.dtype != want.dtype:
+                raise AssertionError(
+                    f"{label}: after the call the caller's {shown} is not a tensor of shape "
+                    f"{tuple(want.shape)} and dtype {want.dtype}, as PyTorch's call leaves it"
+                    f"{where}: it was replaced or reshaped in place"
+                )
+            if not want.is_floating_point():
+                ok = bool(torch.equal(got, want))
+            else:
+                ok = _within(got, want, _tolerance(_VALUE_TOLERANCE, want.dtype))
+            if ok:
+                continue
+            before = self.states_before.get(path)
+            if before is not None and same_tensor(before, want):
+                raise AssertionError(
+                    f"{label} changed the caller's {shown}{where}, which PyTorch's call leaves "
+                    "as it is: compute into a new tensor instead of writing into an argument"
+                )
+            raise AssertionError(
+                f"{label}: after the call the caller's {shown} differs from what PyTorch's "
+                f"call leaves in it (max abs difference {max_abs_difference(got, want):.3g})"
+                f"{where}: an argument the call updates in place (running statistics, a "
+                "cache, a parameter) must end updated exactly as PyTorch updates it"
+            )
+
+
+def _states(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """Every tensor argument and module state entry, by path, as detached copies."""
+    found: dict[str, torch.Tensor] = {}
+    with torch.no_grad():
+        for path, thing in _inputs(args, kwargs, ()):
+            if isinstance(thing, torch.nn.Module):
+                for name, t in thing.state_dict(keep_vars=True).items():
+                    if isinstance(t, torch.Tensor):
+                        found[f"{path}.{name}"] = t.detach().clone()
+            elif isinstance(thing, torch.Tensor):
+                found[path] = thing.detach().clone()
+    return found
+
 
 def _describe(value: Any) -> str:
     if isinstance(value, torch.Tensor):
@@ -1137,8 +1194,10 @@ def run_reference(
     base_kwargs = dict(_cast(dict(kwargs or {}), dtype, memo))
     ref_args, ref_kwargs = _fresh_inputs(base_args, base_kwargs, constant)
     leaves = _leaves(ref_args, ref_kwargs, constant)
+    before = _states(ref_args, ref_kwargs)
     with torch.enable_grad():
         result = reference(*ref_args, **ref_kwargs)
+        after = _states(ref_args, ref_kwargs)
         outputs = [(o, t) for o, t in _flatten("the output", result) if isinstance(t, torch.Tensor)]
         generator = torch.Generator().manual_seed(seed)
         upstream = {
@@ -1160,6 +1219,8 @@ def run_reference(
             for (path, _), g in zip(leaves, grads, strict=True)
         },
         where=where,
+        states_after=after,
+        states_before=before,
     )
 
 

@@ -480,3 +480,27 @@ def test_a_reference_runs_before_the_ban_and_the_check_inside_it(runner: Runner)
         "    return e / e.sum(dim, keepdim=True)\n"
     )
     assert check(runner, ok, check_code).status is RunStatus.OK
+
+
+def test_a_reference_holds_updated_arguments_to_what_pytorch_leaves_in_them(
+    runner: Runner,
+) -> None:
+    check_code = (
+        "from quizapp.runner.checklib import guard_calls, run_reference\n"
+        "torch.manual_seed(0)\nx, w, b = torch.randn(8, 4), torch.randn(4), torch.randn(4)\n"
+        "want = run_reference(lambda x, rm, rv, w, b: F.batch_norm(x, rm, rv, w, b, True),\n"
+        "                     (x, torch.zeros(4), torch.ones(4), w, b), constant=(1, 2))\n"
+        "want.check(guard_calls(bn, may_change={'rm': 'values', 'rv': 'values'}))\n"
+    )
+    body = (
+        "def bn(x, rm, rv, w, b):\n    m, v = x.mean(0), x.var(0, unbiased=False)\n"
+        "    with torch.no_grad():\n        rm.mul_(0.9).add_(0.1 * m)\n"
+        "        rv.mul_(0.9).add_(0.1 * {running})\n"
+        "    return (x - m) / torch.sqrt(v + 1e-5) * w + b\n"
+    )
+    right = body.format(running="x.var(0)")  # the running variance is the unbiased one
+    biased = body.format(running="v")
+    assert check(runner, right, check_code).status is RunStatus.OK
+    result = check(runner, biased, check_code)
+    assert result.error is not None, result.describe()
+    assert "the caller's rv differs from what PyTorch's call leaves in it" in result.error.message
