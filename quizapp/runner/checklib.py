@@ -653,6 +653,9 @@ _NAME_OPS = frozenset(
 )
 
 
+_CHECK_FILENAME = "<check>"  # how quizapp.runner.child compiles a question's check
+
+
 def _user_code_names(namespace: Mapping[str, Any]) -> set[str]:
     """Names the user's own functions and classes use, minus names that are the user's own
     (a hand-written helper may share a built-in's name, e.g. logsumexp)."""
@@ -684,7 +687,12 @@ def _user_code_names(namespace: Mapping[str, Any]) -> set[str]:
             fn = getattr(member, "__func__", member)
             if isinstance(fn, property):
                 fn = fn.fget
-            if isinstance(fn, types.FunctionType) and fn.__module__ == "__main__":
+            # the check's own functions (a reference it defines) are not the user's code
+            if (
+                isinstance(fn, types.FunctionType)
+                and fn.__module__ == "__main__"
+                and fn.__code__.co_filename != _CHECK_FILENAME
+            ):
                 collect(fn.__code__)
     # attributes the user's code assigns (`self.layer_norm = MyNorm()`) are the user's own too
     own_attrs = own_methods | {
@@ -800,9 +808,15 @@ def close(a: torch.Tensor, b: torch.Tensor, *, rtol: float, atol: float) -> bool
 
 
 def max_abs_difference(a: torch.Tensor, b: torch.Tensor) -> float:
+    """For messages: the largest absolute difference (`inf` when the shapes differ); equal
+    entries count 0, infinities and NaN included (inf - inf would be NaN)."""
     if a.shape != b.shape:
         return math.inf
-    return float((a.double() - b.double()).abs().max()) if a.numel() else 0.0
+    if not a.numel():
+        return 0.0
+    a, b = a.detach().double(), b.detach().double()
+    same = (a == b) | (a.isnan() & b.isnan())
+    return float(torch.where(same, 0.0, (a - b).abs().nan_to_num(math.inf, math.inf)).max())
 
 
 # -- values and gradients against a reference ---------------------------------------------------

@@ -504,3 +504,29 @@ def test_a_reference_holds_updated_arguments_to_what_pytorch_leaves_in_them(
     result = check(runner, biased, check_code)
     assert result.error is not None, result.describe()
     assert "the caller's rv differs from what PyTorch's call leaves in it" in result.error.message
+
+
+def test_a_reference_the_check_defines_is_not_the_users_code(runner: Runner) -> None:
+    check_code = (
+        "from quizapp.runner.checklib import refuse_ops\n"
+        "def reference(x):\n    return torch.softmax(x, -1)\n"
+        "x = torch.randn(3, 4)\nwant = reference(x)\n"
+        "with refuse_ops(globals(), {'softmax'}):\n    got = f(x)\n"
+        "assert torch.allclose(got, want)\n"
+    )
+    ok = "def f(x):\n    e = (x - x.amax(-1, keepdim=True)).exp()\n    return e / e.sum(-1, True)\n"
+    assert check(runner, ok, check_code).status is RunStatus.OK
+    result = check(runner, "def f(x):\n    return x.softmax(-1)\n", check_code)
+    assert result.error is not None and "softmax" in result.error.message, result.describe()
+
+
+def test_max_abs_difference_counts_equal_infinities_as_equal(runner: Runner) -> None:
+    check_code = (
+        "from quizapp.runner.checklib import max_abs_difference as d\n"
+        "inf = float('inf')\n"
+        "assert d(torch.tensor([-inf, 1.0]), torch.tensor([-inf, 1.5])) == 0.5\n"
+        "assert d(torch.tensor([inf]), torch.tensor([-inf])) == inf\n"
+        "assert d(torch.tensor([float('nan')]), torch.tensor([float('nan')])) == 0.0\n"
+        "assert d(torch.ones(2), torch.ones(3)) == inf\n"
+    )
+    assert check(runner, "pass\n", check_code).status is RunStatus.OK
