@@ -1103,7 +1103,7 @@ class Reference:
         for (path, _), grad in zip(leaves, grads, strict=True):
             leaf_label = _shown(path, signature)
             want_grad = self.gradients.get(path)
-            if want_grad is None or not bool(want_grad.abs().max() > 0):
+            if want_grad is None or not want_grad.numel() or not bool(want_grad.abs().max() > 0):
                 want_grad = None
             if grad is None and want_grad is None:
                 continue
