@@ -848,15 +848,46 @@ def _differentiable(t: Any) -> bool:
     return isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex())
 
 
+def _finer_digits(t: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """`t` (just widened to float64 from a narrower dtype) with random digits below the old
+    dtype's precision: data that came from float32 is exactly representable in float32, so a
+    solution that casts an input to float32 would lose nothing and pass. Each non-integer
+    value moves by under half a float32 step (so it never crosses an integer, and masks,
+    labels and 0/1 stay as they are); a float32 round trip then loses about 1e-8 relative,
+    which the float64 tolerance (1e-9) sees."""
+    if t.dtype != torch.float64 or not t.numel():
+        return t
+    narrow = t.float()
+    step = (torch.nextafter(narrow, torch.full_like(narrow, math.inf)) - narrow).double()
+    jitter = (torch.rand(t.shape, generator=generator, dtype=torch.float64) - 0.5) * 0.9
+    moved = t + step * jitter
+    return torch.where((t == t.round()) | ~t.isfinite(), t, moved)
+
+
 def _cast(value: Any, dtype: torch.dtype | None, memo: dict[int, Any]) -> Any:
-    """A copy of the arguments with every floating tensor (and module) in `dtype`."""
+    """A copy of the arguments with every floating tensor (and module) in `dtype`; widened to
+    float64, values gain digits float32 cannot hold (see `_finer_digits`)."""
     if dtype is None or id(value) in memo:
         return memo.get(id(value), value)
+    generator = memo.setdefault(-1, torch.Generator().manual_seed(64))  # one stream per call
     copied: Any = value
     if _differentiable(value):
+        widened = dtype == torch.float64 and value.dtype in (
+            torch.float32,
+            torch.float16,
+            torch.bfloat16,
+        )
         copied = value.detach().to(dtype)
+        if widened:
+            copied = _finer_digits(copied, generator)
     elif isinstance(value, torch.nn.Module):
+        was = {name: t.dtype for name, t in value.state_dict().items()}
         copied = copy.deepcopy(value).to(dtype)
+        if dtype == torch.float64:
+            with torch.no_grad():
+                for name, t in copied.state_dict(keep_vars=True).items():
+                    if was.get(name) in (torch.float32, torch.float16, torch.bfloat16):
+                        t.copy_(_finer_digits(t.detach(), generator))
     elif isinstance(value, tuple):
         copied = tuple(_cast(v, dtype, memo) for v in value)
     elif isinstance(value, list):

@@ -425,6 +425,13 @@ REFERENCE_CASES = {
         " * w + b\n",
         "the output differs from PyTorch's",
     ),
+    "the input cast to float32 first": (
+        "def layer_norm(x, shape, w, b, eps=1e-5):\n"
+        "    t, x = x.dtype, x.float()\n"
+        "    m = x.mean(-1, keepdim=True)\n    v = ((x - m) ** 2).mean(-1, keepdim=True)\n"
+        "    return ((x - m) / torch.sqrt(v + eps)).to(t) * w + b\n",
+        "Every step must run in float64",  # float32 data widened gains digits float32 drops
+    ),
     "a float32 answer to float64": (
         "def layer_norm(x, shape, w, b, eps=1e-5):\n"
         f"    x, w, b = x.float(), w.float(), b.float()\n{_LN}",
