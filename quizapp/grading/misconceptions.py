@@ -26,10 +26,13 @@ A `code` misconception is a wrong solution that validation proves the check reje
 code that fails is matched by *how* it fails (`diagnose_code`): the misconceptions' solutions run
 through the same check on the same variant (one extra run, cached, which the app starts while the
 question is on screen), and the user's failure matches the one whose failure reads the same: the
-same error type and message, numbers included. Checks are seeded, so the same mistake fails with
-the same words and the same numbers, while another mistake that fails the same assertion almost
-never gives the same numbers; a message that matches up to its numbers only is not claimed (a
-wrong diagnosis is worse than none), and neither is one two misconceptions share.
+same error type and message, numbers included. A message names the assertion that failed, not
+the mistake: "no gradient reaches x" has many causes. So a match is claimed only where the
+numbers are the mistake's fingerprint, i.e. where other misconceptions fail the same assertion
+with other numbers ("values differ (max abs difference 0.337)" against "... 1.1"): checks are
+seeded, so the same mistake gives the same numbers and another almost never does. A message
+that no other misconception's shares up to its numbers, or that two share to the letter, is
+not claimed: a wrong diagnosis is worse than none.
 """
 
 from __future__ import annotations
@@ -314,9 +317,18 @@ def diagnose(wrong: WrongAnswer, outcomes: Outcomes) -> MisconceptionMatch | Non
 _MATCHED_STEPS = frozenset({"your code", "check"})
 
 
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
 def failure_signature(error: RunError) -> tuple[str, str]:
     """How a failure reads: its type and message (spacing aside)."""
     return error.type, " ".join(error.message.split())
+
+
+def _assertion(signature: tuple[str, str]) -> tuple[str, str]:
+    """Which assertion a failure is: its signature with the numbers blanked."""
+    kind, message = signature
+    return kind, _NUMBER.sub("#", message)
 
 
 def diagnose_code(
@@ -334,6 +346,15 @@ def diagnose_code(
     wanted = failure_signature(error)
     same = [m for m, e in failed if failure_signature(e) == wanted]
     if len(same) != 1:  # none, or alike to the letter: the check cannot tell them apart
+        return None
+    # The numbers are a fingerprint only if the same assertion gives other misconceptions
+    # other numbers; a message no other misconception shares is a symptom, not a cause.
+    readings = {
+        failure_signature(e)
+        for _, e in failed
+        if _assertion(failure_signature(e)) == _assertion(wanted)
+    }
+    if len(readings) < 2:
         return None
     m = same[0]
     return MisconceptionMatch(

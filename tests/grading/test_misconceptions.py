@@ -222,7 +222,8 @@ OUTCOMES = {
         ("f(1) is 2, expected 1 (off by 1)", "AssertionError", "check", "a"),  # to the letter
         ("f(1) is 3, expected 1 (off by 2)  ", "AssertionError", "check", "b"),
         ("f(1) is 7, expected 1 (off by 6)", "AssertionError", "check", None),  # a and b alike
-        ("1", "KeyError", "your code", "c"),
+        # "c" alone fails this way: a symptom many mistakes share, not its fingerprint
+        ("1", "KeyError", "your code", None),
         ("1", "ValueError", "your code", None),  # another error type
         ("f(1) is 2, expected 1 (off by 1)", "AssertionError", "setup", None),  # not the user's
     ],
@@ -240,7 +241,8 @@ def test_the_same_assertion_with_other_numbers_is_another_mistake() -> None:
     another amount made another mistake: naming "a" would be a wrong diagnosis."""
     outcomes = {
         authored_key("a"): _failed("a", "values differ (max abs difference 0.5)"),
-        authored_key("b"): _failed("b", "x was changed in place"),
+        authored_key("b"): _failed("b", "values differ (max abs difference 0.75)"),
+        authored_key("c"): _failed("c", "x was changed in place"),
     }
     error = RunError(type="AssertionError", message="values differ (max abs difference 1.25)")
     error = dataclasses.replace(error, step="check")
@@ -251,3 +253,16 @@ def test_the_same_assertion_with_other_numbers_is_another_mistake() -> None:
     # a misconception whose run passed (validate reports it) or is missing never matches
     passed = {authored_key("a"): Outcome(authored_key("a"), True)}
     assert diagnose_code(_code_question(), same, passed) is None
+
+
+def test_a_message_only_one_misconception_fails_with_is_a_symptom_not_a_diagnosis() -> None:
+    """ "The body never changed" has many causes (a no_grad forward, zero_grad before step, an
+    optimizer without the body): the one misconception that fails this way is not named."""
+    outcomes = {
+        authored_key("a"): _failed("a", "the body's weights never changed"),
+        authored_key("b"): _failed("b", "values differ (max abs difference 0.75)"),
+    }
+    error = RunError(type="AssertionError", message="the body's weights never changed")
+    assert (
+        diagnose_code(_code_question(), dataclasses.replace(error, step="check"), outcomes) is None
+    )
