@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,6 +72,10 @@ from quizapp.runner.protocol import CodeRunner, RunError, RunResult, RunStatus
 
 USER_STEP = StepLabel.USER.value
 DEFAULT_CACHE_SIZE = 512
+# How long a failing code verdict waits for its diagnosis (the code misconceptions' run, seconds
+# for a heavy check): past it, the verdict comes without one and the run goes on, so that the
+# next Run or submission of the variant is diagnosed. The app starts that run ahead (`prepare`).
+DIAGNOSIS_WAIT_S = 2.0
 CacheKey = tuple[str, str, int]
 
 
@@ -109,9 +114,16 @@ class QuestionFailed(Exception):
 class LiveGrader:
     """Grades answers by running questions in `runner`. Thread-safe; share one per runner."""
 
-    def __init__(self, runner: CodeRunner, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+    def __init__(
+        self,
+        runner: CodeRunner,
+        *,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        diagnosis_wait_s: float = DIAGNOSIS_WAIT_S,
+    ) -> None:
         self.runner = runner
         self.cache_size = cache_size
+        self.diagnosis_wait_s = diagnosis_wait_s
         self._cache: OrderedDict[CacheKey, Truth] = OrderedDict()
         # The misconceptions' outcomes per variant (computed on the first wrong answer).
         self._outcomes: OrderedDict[CacheKey, dict[str, Outcome]] = OrderedDict()
@@ -256,12 +268,41 @@ class LiveGrader:
             return None
         if cancel is not None and cancel.is_set():
             return None
-        match = diagnose_code(q, error, self.outcomes(variant, cancel=cancel))
+        match = diagnose_code(q, error, self._outcomes_within(variant, cancel))
         if match is None or not match.explanation:
             return match
         return dataclasses.replace(
             match, explanation=substitute(match.explanation, dict(variant.params))
         )
+
+    def _outcomes_within(
+        self, variant: VariantLike, cancel: threading.Event | None
+    ) -> dict[str, Outcome]:
+        """The variant's outcomes if they are ready within `diagnosis_wait_s`, else empty; a run
+        not yet started is started in the background and left to finish (into the cache)."""
+        q = variant.question
+        key = (q.id, q.content_hash(), variant.seed)
+        with self._lock:
+            cached = self._outcomes.get(key)
+            running = key in self._running
+        if cached is not None:
+            return cached
+        if not running:
+            threading.Thread(
+                target=self.outcomes, args=(variant,), name="quizapp-diagnosis", daemon=True
+            ).start()
+        deadline = time.monotonic() + self.diagnosis_wait_s
+        while time.monotonic() < deadline:
+            if cancel is not None and cancel.is_set():
+                return {}
+            with self._lock:
+                cached = self._outcomes.get(key)
+                done = cached is not None or (key not in self._running and running)
+            if done:
+                return cached or {}
+            running = running or key in self._running
+            time.sleep(0.02)
+        return {}
 
     def _compute_truth(self, variant: VariantLike, cancel: threading.Event | None) -> Truth:
         q = variant.question

@@ -27,7 +27,8 @@ def misc_bank() -> Bank:
 
 @pytest.fixture
 def grader(counting: Any) -> LiveGrader:
-    return LiveGrader(counting)
+    # a failing code verdict may wait for its diagnosis as long as a loaded machine needs
+    return LiveGrader(counting, diagnosis_wait_s=120)
 
 
 def _misconception_runs(counting: Any) -> int:
@@ -430,3 +431,21 @@ def test_prepare_runs_nothing_for_other_kinds(
 ) -> None:
     grader.prepare(draw_variant(misc_bank.get("misc.linear-weight-shape"), 1))
     assert counting.requests == []
+
+
+def test_a_slow_diagnosis_never_holds_the_verdict_and_serves_the_next_one(
+    counting: Any, misc_bank: Bank
+) -> None:
+    import time
+
+    grader = LiveGrader(counting, diagnosis_wait_s=0.0)
+    variant = draw_variant(misc_bank.get(CENTER), 2)
+    wrong = "def center(x):\n    return x - x.mean(dim=0)\n"
+    first = grader.grade(variant, wrong)
+    assert first.status is GradeStatus.INCORRECT and first.misconception is None
+    deadline = time.monotonic() + 120
+    while not grader._outcomes and time.monotonic() < deadline:  # the run goes on meanwhile
+        time.sleep(0.05)
+    second = grader.grade(variant, wrong)
+    assert second.misconception is not None and second.misconception.name == "column-means"
+    assert _misconception_runs(counting) == 1

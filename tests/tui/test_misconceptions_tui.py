@@ -104,6 +104,9 @@ async def test_failing_code_is_told_the_mistake_it_makes_on_run_and_on_submit(
         screen = app.screen
         assert isinstance(screen, QuestionScreen) and isinstance(screen.answer_widget, CodeAnswer)
         screen.answer_widget.text = "def center(x):\n    return x - x.mean(0)\n"
+        # the known wrong solutions run while the learner writes (a loaded machine may take a
+        # while, and a verdict waits for them only a moment)
+        await until(pilot, lambda: bool(service.grader._outcomes), timeout=120)
         await pilot.press("ctrl+r")
         await until(pilot, lambda: "check fails" in text_of(app, "#q-feedback"), timeout=60)
         feedback = text_of(app, "#q-feedback")
