@@ -1091,7 +1091,7 @@ class Reference:
             )
             assert got.dtype == want.dtype, (
                 f"{label}: {out_label} has dtype {got.dtype}, expected {want.dtype}{where}: "
-                "keep the input's dtype (compute in it, or cast the result back)"
+                "compute in the input's dtype throughout (a float32 step cast back loses precision)"
             )
             tolerance = _tolerance(_VALUE_TOLERANCE, want.dtype)
             tolerance = (
@@ -1106,8 +1106,7 @@ class Reference:
                 precision = (
                     " Every step must run in float64 for a float64 input: a float32 "
                     "intermediate (a float32 constant or buffer, a .float()) loses precision."
-                    if want.dtype == torch.float64
-                    and _within(got, want, _FLOAT32_ROUNDING)
+                    if want.dtype == torch.float64 and _within(got, want, _FLOAT32_ROUNDING)
                     else ""
                 )
                 raise AssertionError(
