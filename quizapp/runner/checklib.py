@@ -1104,8 +1104,10 @@ class Reference:
                 ok = _within(got, want, tolerance)
             if not ok:
                 precision = (
-                    " Every step must run in float64 for a float64 input: a float32 "
-                    "intermediate (a float32 constant or buffer, a .float()) loses precision."
+                    " The difference is as small as float32 rounding: every step must run "
+                    "in float64 for a float64 input (a float32 constant or buffer, or a "
+                    ".float(), loses precision), unless a small term such as an eps is placed "
+                    "differently."
                     if want.dtype == torch.float64 and _within(got, want, _FLOAT32_ROUNDING)
                     else ""
                 )

@@ -417,7 +417,7 @@ REFERENCE_CASES = {
         f"def layer_norm(x, shape, w, b, eps=1e-5):\n    t = x.dtype\n"
         f"    x, w, b = x.float(), w.float(), b.float()\n    return _ln(x, w, b, eps).to(t)\n"
         f"def _ln(x, w, b, eps):\n{_LN}",
-        "Every step must run in float64",
+        "every step must run in float64",
     ),
     "the unbiased variance": (
         "def layer_norm(x, shape, w, b, eps=1e-5):\n"
@@ -430,7 +430,7 @@ REFERENCE_CASES = {
         "    t, x = x.dtype, x.float()\n"
         "    m = x.mean(-1, keepdim=True)\n    v = ((x - m) ** 2).mean(-1, keepdim=True)\n"
         "    return ((x - m) / torch.sqrt(v + eps)).to(t) * w + b\n",
-        "Every step must run in float64",  # float32 data widened gains digits float32 drops
+        "every step must run in float64",  # float32 data widened gains digits float32 drops
     ),
     "a float32 answer to float64": (
         "def layer_norm(x, shape, w, b, eps=1e-5):\n"
