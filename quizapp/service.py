@@ -131,8 +131,11 @@ class QuizService:
         runner: Runner,
         progress: ProgressService,
         bank: Bank | None = None,
+        diagnosis_wait_s: float | None = None,
     ) -> None:
         self._bank_dirs = list(bank_dirs)
+        # None: the grader's default (the app prepares diagnoses ahead; a one-shot CLI waits)
+        self._diagnosis_wait_s = diagnosis_wait_s
         self._bank = bank if bank is not None else load_bank(self._bank_dirs)
         self._bank_lock = threading.Lock()
         self.runner = runner
@@ -204,7 +207,11 @@ class QuizService:
         if self._grader is None:
             from quizapp.grading.live import LiveGrader
 
-            self._grader = LiveGrader(self.runner)
+            self._grader = (
+                LiveGrader(self.runner)
+                if self._diagnosis_wait_s is None
+                else LiveGrader(self.runner, diagnosis_wait_s=self._diagnosis_wait_s)
+            )
         return self._grader
 
     # -- questions ----------------------------------------------------------------------------

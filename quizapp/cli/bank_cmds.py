@@ -53,6 +53,12 @@ class Unusable(click.ClickException):
     exit_code = EXIT_UNUSABLE
 
 
+# `check` grades once and exits, so nothing prepares a code answer's diagnosis ahead and no later
+# attempt would use one that arrives late: it waits for the misconceptions' run (seconds for a
+# heavy check) instead of the app's 2 s.
+CLI_DIAGNOSIS_WAIT_S = 60.0
+
+
 def _err_console() -> Console:
     return Console(stderr=True, highlight=False)
 
@@ -359,7 +365,8 @@ def check_cmd(
         from quizapp.grading.live import LiveGrader
 
         with _runner(ctx) as runner:
-            result = LiveGrader(runner).grade(variant, text, ticked=ticked)
+            grader = LiveGrader(runner, diagnosis_wait_s=CLI_DIAGNOSIS_WAIT_S)
+            result = grader.grade(variant, text, ticked=ticked)
 
     if as_json:
         click.echo(json.dumps(result.to_json()))
@@ -403,6 +410,7 @@ def _grade_and_record(
                 runner=runner,
                 progress=_progress(settings.db_url),
                 bank=bank,
+                diagnosis_wait_s=CLI_DIAGNOSIS_WAIT_S,
             )
             service.progress.resolve_user(user)
         except Exception as exc:  # no such profile, or the store cannot be opened

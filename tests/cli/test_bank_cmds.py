@@ -409,3 +409,11 @@ def test_validate_fails_when_the_check_accepts_a_code_misconception(runner: Any)
     )
     assert "misconception square-transpose gives the truth on seed 0" in result.stdout
     assert "no-hidden-layer" not in result.stdout
+
+
+def test_check_names_the_known_wrong_solution_failing_code_matches(runner: Any) -> None:
+    """`check` runs once: it waits for the code misconceptions' run (the app prepares it ahead)."""
+    wrong = "def center(x):\n    return x - x.mean(0)\n"
+    result = check_misc(runner, "misc.code-center-rows", wrong, "--seed", "2")
+    assert result.exit_code == 1
+    assert "Likely misconception: Subtracts each column's mean" in result.stdout, result.stdout
