@@ -9,8 +9,10 @@ public grading API on one started Runner:
   diagnosis), `none` (two misconceptions fail alike, so neither is named), with the wrong
   verdict's time once prepared (`verdict_ms`: the check run alone, the diagnosis is a lookup).
 
-Targets: `other` = 0 (a diagnosis is never wrong about its own solutions); `self` >= 90%;
-median `prepare_ms` under 2 s (it runs while the learner types; a code question takes minutes).
+Targets: `other` = 0 (a diagnosis is never wrong about its own solutions); median `prepare_ms`
+under 2 s (it runs while the learner types; a code question takes minutes). `self` is reported,
+not targeted: a failure whose numbers are no fingerprint of the mistake names nothing by design
+(quizapp.grading.misconceptions), so it rises only as checks report measured differences.
 The LAST line printed is one JSON object with the figures.
 """
 
