@@ -141,7 +141,7 @@ class LiveGrader:
             return Truth(kind=q.kind, value=None)
         if self.cache_size <= 0:
             return self._compute_truth(variant, cancel)
-        key = (q.id, q.content_hash(), variant.seed)
+        key = _variant_key(variant)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -168,7 +168,7 @@ class LiveGrader:
         reruns) give, keyed as quizapp.grading.misconceptions keys them; cached per variant.
         Empty when the question has none to run, or when their run failed as a whole."""
         q = variant.question
-        key = (q.id, q.content_hash(), variant.seed)
+        key = _variant_key(variant)
         with self._lock:
             cached = self._outcomes.get(key)
             if cached is not None:
@@ -280,8 +280,7 @@ class LiveGrader:
     ) -> dict[str, Outcome]:
         """The variant's outcomes if they are ready within `diagnosis_wait_s`, else empty; a run
         not yet started is started in the background and left to finish (into the cache)."""
-        q = variant.question
-        key = (q.id, q.content_hash(), variant.seed)
+        key = _variant_key(variant)
         with self._lock:
             cached = self._outcomes.get(key)
             running = key in self._running
@@ -467,6 +466,12 @@ class LiveGrader:
             extra={"run_status": result.status.value, "stdout_truncated": result.stdout_truncated},
             **facts,
         )
+
+
+def _variant_key(variant: VariantLike) -> CacheKey:
+    """What the truth and the misconceptions' outcomes are cached by (edits change the hash)."""
+    q = variant.question
+    return (q.id, q.content_hash(), variant.seed)
 
 
 def _cancelled(result: RunResult, cancel: threading.Event | None) -> bool:
