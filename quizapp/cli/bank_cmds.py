@@ -470,7 +470,7 @@ def _print_result(result: GradeResult, kind: Kind, drawn_seed: int | None) -> No
         console.print(Text(result.feedback))
     if result.misconception is not None:
         m = result.misconception
-        console.print(Text(f"Likely misconception: {m.summary} ({m.name})", style="bold yellow"))
+        console.print(Text(f"{m.label}: {m.summary} ({m.name})", style="bold yellow"))
         if m.explanation.strip():
             console.print(Markdown(m.explanation.strip()))
     if result.score is not None and result.extra.get("ticked") is not None:

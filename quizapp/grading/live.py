@@ -253,11 +253,8 @@ class LiveGrader:
         match = diagnose(wrong, outcomes)
         if match is None or not match.explanation:
             return match
-        return MisconceptionMatch(
-            name=match.name,
-            summary=match.summary,
-            source=match.source,
-            explanation=substitute(match.explanation, dict(variant.params)),
+        return dataclasses.replace(
+            match, explanation=substitute(match.explanation, dict(variant.params))
         )
 
     def _diagnose_code(

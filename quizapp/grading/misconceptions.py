@@ -57,7 +57,7 @@ from quizapp.grading.compare import (
     truth_shape,
 )
 from quizapp.grading.parse import ParsedValue
-from quizapp.grading.types import MisconceptionMatch, MisconceptionSource
+from quizapp.grading.types import MatchBasis, MisconceptionMatch, MisconceptionSource
 from quizapp.runner.alternatives import Alternative, Outcome, Patch
 from quizapp.runner.protocol import RunError
 
@@ -362,6 +362,7 @@ def diagnose_code(
         summary=m.summary,
         source=MisconceptionSource.AUTHORED,
         explanation=m.explanation,
+        basis=MatchBasis.FAILURE,
     )
 
 

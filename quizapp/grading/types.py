@@ -20,6 +20,23 @@ class MisconceptionSource(StrEnum):
     AUTOMATIC = "automatic"  # built in (quizapp.grading.misconceptions.Automatic)
 
 
+class MatchBasis(StrEnum):
+    """What a diagnosis rests on, which decides how sure the app may sound about it."""
+
+    # The answer equals what the belief computes: the belief explains it.
+    ANSWER = "answer"
+    # The code fails the check with the very message the belief's code fails with. The failure
+    # is the same; the belief behind it may not be (two mistakes can fail alike), so it is
+    # worded as the known mistake the failure matches, not as the user's belief.
+    FAILURE = "failure"
+
+
+MATCH_LABELS: dict[MatchBasis, str] = {
+    MatchBasis.ANSWER: "Likely misconception",
+    MatchBasis.FAILURE: "Fails like a known mistake",
+}
+
+
 @dataclass(frozen=True)
 class MisconceptionMatch:
     """The mistaken belief an incorrect answer matches ("Likely misconception: ...")."""
@@ -28,9 +45,20 @@ class MisconceptionMatch:
     summary: str
     source: MisconceptionSource
     explanation: str = ""  # Markdown, params substituted
+    basis: MatchBasis = MatchBasis.ANSWER
+
+    @property
+    def label(self) -> str:
+        """How the match is introduced to the user, e.g. "Likely misconception"."""
+        return MATCH_LABELS[self.basis]
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "summary": self.summary, "source": self.source.value}
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "source": self.source.value,
+            "basis": self.basis.value,
+        }
 
 
 @dataclass(frozen=True)

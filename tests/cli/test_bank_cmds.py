@@ -375,6 +375,7 @@ def test_check_json_names_the_misconception_a_wrong_answer_matches(runner: Any) 
         "name": "transposed-weight",
         "summary": "Takes nn.Linear.weight to be (in_features, out_features)",
         "source": "authored",
+        "basis": "answer",
     }
     other = check_misc(runner, "misc.linear-weight-shape", "(7, 7, 7, 7)", "--seed", "2", "--json")
     assert json.loads(other.stdout)["status"] == "incorrect"
@@ -390,6 +391,7 @@ def test_check_json_names_the_misconception_a_wrong_answer_matches(runner: Any) 
         "name": "sign-flipped",
         "summary": "The right magnitude with the wrong sign",
         "source": "automatic",
+        "basis": "answer",
     }
 
 
@@ -416,4 +418,5 @@ def test_check_names_the_known_wrong_solution_failing_code_matches(runner: Any) 
     wrong = "def center(x):\n    return x - x.mean(0)\n"
     result = check_misc(runner, "misc.code-center-rows", wrong, "--seed", "2")
     assert result.exit_code == 1
-    assert "Likely misconception: Subtracts each column's mean" in result.stdout, result.stdout
+    told = "Fails like a known mistake: Subtracts each column's mean"
+    assert told in result.stdout, result.stdout

@@ -24,7 +24,7 @@ from quizapp.grading.misconceptions import (
     uses_mode_switches,
 )
 from quizapp.grading.parse import parse_shape, parse_value
-from quizapp.grading.types import MisconceptionSource
+from quizapp.grading.types import MatchBasis, MisconceptionSource
 from quizapp.runner.alternatives import Outcome, Patch
 from quizapp.runner.protocol import RunError
 
@@ -130,6 +130,8 @@ def test_authored_misconceptions_are_tried_first() -> None:
         "mine",
         MisconceptionSource.AUTHORED,
     )
+    # the answer is what the belief computes: the belief is named as the likely cause
+    assert (match.basis, match.label) == (MatchBasis.ANSWER, "Likely misconception")
 
 
 def test_a_failed_authored_misconception_matches_nothing() -> None:
@@ -234,6 +236,9 @@ def test_a_code_failure_names_the_one_misconception_that_fails_alike(
     error = RunError(type=kind, message=message, step=step)
     match = diagnose_code(_code_question(), error, OUTCOMES)
     assert (match.name if match else None) == named
+    if match is not None:  # the failure matched, not the belief: it is worded that way
+        assert match.basis is MatchBasis.FAILURE
+        assert match.label == "Fails like a known mistake"
 
 
 def test_the_same_assertion_with_other_numbers_is_another_mistake() -> None:

@@ -51,6 +51,7 @@ def test_a_wrong_answer_names_its_authored_misconception(
         "name": "transposed-weight",
         "summary": "Takes nn.Linear.weight to be (in_features, out_features)",
         "source": "authored",
+        "basis": "answer",
     }
 
 

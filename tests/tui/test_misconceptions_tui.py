@@ -110,7 +110,7 @@ async def test_failing_code_is_told_the_mistake_it_makes_on_run_and_on_submit(
         await pilot.press("ctrl+r")
         await until(pilot, lambda: "check fails" in text_of(app, "#q-feedback"), timeout=60)
         feedback = text_of(app, "#q-feedback")
-        assert "Likely misconception: Subtracts each column's mean" in feedback, feedback
+        assert "Fails like a known mistake: Subtracts each column's mean" in feedback, feedback
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ResultScreen), timeout=60)
         result_screen = app.screen

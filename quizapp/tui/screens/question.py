@@ -90,7 +90,7 @@ def run_report(result: GradeResult) -> Text:
         if result.feedback:
             text.append(f": {result.feedback}")
         if result.misconception is not None:
-            text.append("\nLikely misconception: ", style="bold")
+            text.append(f"\n{result.misconception.label}: ", style="bold")
             text.append(result.misconception.summary)
     if result.stdout.strip():
         text.append("\nPrinted:\n", style="bold")

@@ -102,11 +102,12 @@ def verdict_text(result: GradeResult) -> Text:
 
 
 def misconception_widgets(result: GradeResult) -> list[Static | Markdown]:
-    """ "Likely misconception: ..." and its explanation, for a wrong answer that matched one."""
+    """ "Likely misconception: ..." (or, for failing code, "Fails like a known mistake: ...") and
+    its explanation, for a wrong answer that matched one."""
     m = result.misconception
     if m is None or result.status is GradeStatus.CORRECT:
         return []
-    line = Text.assemble(("Likely misconception: ", "bold"), m.summary, (f"  ({m.name})", "dim"))
+    line = Text.assemble((f"{m.label}: ", "bold"), m.summary, (f"  ({m.name})", "dim"))
     widgets: list[Static | Markdown] = [Static(line, id="r-misconception")]
     if m.explanation.strip():
         widgets.append(Markdown(m.explanation.strip(), id="r-misconception-why"))
