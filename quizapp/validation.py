@@ -4,6 +4,7 @@ On top of the loader's problems (YAML, fields, ids), each question is run in the
 several variants when it has params:
 - shape / value / choice: the truth must have a type the kind can grade (a shape needs a
   torch.Size or a tuple/list of ints; a choice truth must be one of the options);
+- choice: the correct option must not stand out by length (`key_stands_out`);
 - output: the setup must print something;
 - code: the solution must pass the check, and the starter must not;
 - any run that raises, crashes or times out is a problem naming the step;
@@ -47,6 +48,12 @@ from quizapp.grading.types import GradeStatus
 from quizapp.runner.protocol import RunStatus
 
 Progress = Callable[[int, int, str], None]  # (questions done, total, id just finished)
+
+# A key this much longer than every wrong option is picked by length alone (test-wise learners
+# pick the longest, most qualified option). Both limits must be passed: a ratio alone would flag
+# "an error" against "0", a margin alone a long key among long options.
+KEY_LENGTH_RATIO = 1.5
+KEY_LENGTH_MARGIN = 15  # characters
 
 
 @dataclass
@@ -292,6 +299,9 @@ def _check_truth(grader: LiveGrader, variant: Variant, found: _Collector) -> Any
             option = truth_choice(truth.value, variant.options or ())
             if check_expect and str(q.expect) != option:
                 found.add("expect", f"expect is {q.expect!r} but the live truth is {option!r}")
+            standing_out = key_stands_out(option, variant.options or ())
+            if standing_out is not None:
+                found.add("options", standing_out, variant, key="key-length")
             return option
         if q.kind is Kind.OUTPUT:
             printed = str(truth.value)
@@ -310,6 +320,21 @@ def _check_truth(grader: LiveGrader, variant: Variant, found: _Collector) -> Any
     except TruthTypeError as exc:
         found.add("answer", str(exc), variant)
     return None
+
+
+def key_stands_out(key: str, options: Sequence[str]) -> str | None:
+    """Why the correct option gives itself away by its length, or None when it does not."""
+    others = [len(o.strip()) for o in options if o != key]
+    if not others:
+        return None
+    longest_other, length = max(others), len(key.strip())
+    if length < longest_other * KEY_LENGTH_RATIO or length - longest_other < KEY_LENGTH_MARGIN:
+        return None
+    return (
+        f"the correct option ({length} characters) is much longer than every wrong one (at most "
+        f"{longest_other}): it can be picked by its length alone; shorten it, or make a wrong "
+        "option as specific"
+    )
 
 
 def _check_misconceptions(

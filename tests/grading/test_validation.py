@@ -79,6 +79,19 @@ questions:
     setup: "m = nn.Linear(2, 2)"
     prompt: What is m?
     answer: m
+  - id: bad.key-stands-out
+    kind: choice
+    prompt: What does model.eval() change?
+    options:
+      - "gradients"
+      - "the weights"
+      - "how dropout and batch norm layers behave: mode-dependent layers switch"
+    answer: "'how dropout and batch norm layers behave: mode-dependent layers switch'"
+  - id: good.balanced-choice
+    kind: choice
+    prompt: What does model.eval() change?
+    options: ["0", "an error"]
+    answer: "'an error'"
   - id: good.fine
     kind: value
     setup: "x = torch.tensor([1.0, 2.0]) * 2"
@@ -137,12 +150,14 @@ def test_every_problem_in_one_run(tmp_path: Path, runner: object) -> None:
     has("bad.expect-shape", "expect:", "expect is (5, 4) but the live truth is (4, 5)")
     has("bad.expect-output", "expect:", "line 1 is '4', expected '3'")
     has("bad.some-variants-fail", "answer:", "IndexError", "(seed ", "also seed(s)")
+    has("bad.key-stands-out", "options:", "(70 characters) is much longer", "at most 11")
+    assert "good.balanced-choice" not in by_id  # a short key among shorter options is fine
     assert len(by_id["bad.some-variants-fail"]) == 1  # one problem, naming its seeds
     has("bad.answer-is-a-module", "answer:", "Linear")
     has("bad.unknown-key", "anwser")  # a load problem is reported with the live ones
     assert "good.fine" not in by_id
     assert not report.ok
-    assert report.checked == 13 and report.questions == 13
+    assert report.checked == 15 and report.questions == 15
     assert sorted(seen) == sorted(bank.questions)
     # file:line: id: field: message
     line = next(p for p in report.problems if p.question_id == "bad.setup-raises")
