@@ -216,9 +216,13 @@ class _TensorRecord:
     requires_grad: bool
     grad: torch.Tensor | None
     hooks: int
+    # For a buffer of a submodule in training mode (BatchNorm's running statistics): that
+    # submodule's label. A training-mode forward updates such a buffer itself, so the advice for
+    # a change is about the mode, not about writing in place.
+    trained_by: str | None = None
 
     @classmethod
-    def of(cls, label: str, t: torch.Tensor) -> _TensorRecord:
+    def of(cls, label: str, t: torch.Tensor, trained_by: str | None = None) -> _TensorRecord:
         grad = t.grad if t.is_leaf else None
         hooks = getattr(t, "_backward_hooks", None)
         return cls(
@@ -229,12 +233,20 @@ class _TensorRecord:
             t.requires_grad,
             None if grad is None else _copy(grad),
             len(hooks) if hooks else 0,
+            trained_by,
         )
 
     def changes(self, allowed: MayChange) -> list[str]:
         t, found, what = self.tensor, [], f"the caller's `{self.label}`"
         if allowed is MayChange.NOTHING:
-            if not same_tensor(t.detach(), self.values):
+            if not same_tensor(t.detach(), self.values) and self.trained_by is not None:
+                found.append(
+                    f"{what} (a buffer) was updated: `{self.trained_by}` ran in training mode, "
+                    "where layers such as BatchNorm update their running statistics on every "
+                    "forward; run it in eval mode (`model.eval()`, the mode restored afterwards) "
+                    "or leave the buffer as it was"
+                )
+            elif not same_tensor(t.detach(), self.values):
                 found.append(
                     f"{what} was changed in place: compute into a new tensor "
                     "(`y = x * 2`, not `x *= 2` or `x[...] = ...`) and leave the caller's data"
@@ -275,6 +287,15 @@ def _held(m: torch.nn.Module) -> dict[str, tuple[int, bool]]:
     return {**buffers, **params}
 
 
+def _trained_by(label: str, buffer: str, subs: Mapping[str, torch.nn.Module]) -> str | None:
+    """The label of the submodule owning `buffer` if it is in training mode, else None."""
+    owner = buffer.rpartition(".")[0]
+    sub = subs.get(owner)
+    if sub is None or not sub.training:
+        return None
+    return f"{label}.{owner}" if owner else label
+
+
 @dataclass
 class _ModuleRecord:
     label: str
@@ -292,7 +313,7 @@ class _ModuleRecord:
             _TensorRecord.of(f"{label}.{name}", p)
             for name, p in m.named_parameters(remove_duplicate=False)
         ] + [
-            _TensorRecord.of(f"{label}.{name}", b)
+            _TensorRecord.of(f"{label}.{name}", b, _trained_by(label, name, subs))
             for name, b in m.named_buffers(remove_duplicate=False)
             if b is not None
         ]

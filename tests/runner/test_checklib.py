@@ -124,6 +124,12 @@ MODULE_CASES = {
         "    net.train()\n    return out\n",
         "hook was left registered on `net.0`",
     ),
+    # the running statistics change because the forward ran in training mode: said so, not
+    # "compute into a new tensor" (the advice for writing into an argument)
+    "forgets eval": (
+        "def predict(net, x):\n    with torch.no_grad():\n        return net(x)\n",
+        "`net.1.1.running_mean` (a buffer) was updated: `net.1.1` ran in training mode",
+    ),
     "parameters frozen": (
         "def predict(net, x):\n    net.eval()\n    net.requires_grad_(False)\n    out = net(x)\n"
         "    net.train()\n    return out\n",
