@@ -1128,7 +1128,8 @@ class Reference:
                     " The difference is as small as float32 rounding: every step must run "
                     "in float64 for a float64 input (a float32 constant or buffer, or a "
                     ".float(), loses precision), unless a small term such as an eps is placed "
-                    "differently."
+                    "differently or a constant is written with too few digits (0.70710678 for "
+                    "1/sqrt(2): compute it, `1 / math.sqrt(2)`)."
                     if want.dtype == torch.float64 and _within(got, want, _FLOAT32_ROUNDING)
                     else ""
                 )

@@ -438,6 +438,12 @@ REFERENCE_CASES = {
         "    return ((x - m) / torch.sqrt(v + eps)).to(t) * w + b\n",
         "every step must run in float64",  # float32 data widened gains digits float32 drops
     ),
+    "a constant with too few digits": (  # 0.70710678 for 1/sqrt(2): off by 7e-9, relatively
+        "def layer_norm(x, shape, w, b, eps=1e-5):\n"
+        "    m = x.mean(-1, keepdim=True)\n    v = ((x - m) ** 2).mean(-1, keepdim=True)\n"
+        "    return (x - m) / torch.sqrt(v + eps) * (w * 0.70710678) * 2 ** 0.5 + b\n",
+        "a constant is written with too few digits",
+    ),
     "a float32 answer to float64": (
         "def layer_norm(x, shape, w, b, eps=1e-5):\n"
         f"    x, w, b = x.float(), w.float(), b.float()\n{_LN}",
