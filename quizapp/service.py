@@ -207,11 +207,7 @@ class QuizService:
         if self._grader is None:
             from quizapp.grading.live import LiveGrader
 
-            self._grader = (
-                LiveGrader(self.runner)
-                if self._diagnosis_wait_s is None
-                else LiveGrader(self.runner, diagnosis_wait_s=self._diagnosis_wait_s)
-            )
+            self._grader = LiveGrader(self.runner, diagnosis_wait_s=self._diagnosis_wait_s)
         return self._grader
 
     # -- questions ----------------------------------------------------------------------------

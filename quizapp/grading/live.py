@@ -119,11 +119,11 @@ class LiveGrader:
         runner: CodeRunner,
         *,
         cache_size: int = DEFAULT_CACHE_SIZE,
-        diagnosis_wait_s: float = DIAGNOSIS_WAIT_S,
+        diagnosis_wait_s: float | None = None,  # None: DIAGNOSIS_WAIT_S
     ) -> None:
         self.runner = runner
         self.cache_size = cache_size
-        self.diagnosis_wait_s = diagnosis_wait_s
+        self.diagnosis_wait_s = DIAGNOSIS_WAIT_S if diagnosis_wait_s is None else diagnosis_wait_s
         self._cache: OrderedDict[CacheKey, Truth] = OrderedDict()
         # The misconceptions' outcomes per variant (computed on the first wrong answer).
         self._outcomes: OrderedDict[CacheKey, dict[str, Outcome]] = OrderedDict()
@@ -167,20 +167,38 @@ class LiveGrader:
         """What the variant's misconceptions (authored `answer`/`setup` ones and the automatic
         reruns) give, keyed as quizapp.grading.misconceptions keys them; cached per variant.
         Empty when the question has none to run, or when their run failed as a whole."""
-        q = variant.question
         key = _variant_key(variant)
+        cached, running, owner = self._claim(key)
+        if cached is not None:
+            return cached
+        if not owner:
+            return self._wait_for(key, running, cancel)
+        return self._compute_outcomes(variant, key, running, cancel)
+
+    def _claim(self, key: CacheKey) -> tuple[dict[str, Outcome] | None, threading.Event, bool]:
+        """(cached outcomes or None, the event set when the variant's run ends, whether this
+        caller owns that run and must do it)."""
         with self._lock:
             cached = self._outcomes.get(key)
             if cached is not None:
                 self._outcomes.move_to_end(key)
-                return cached
+                return cached, threading.Event(), False
             running = self._running.get(key)
-            if running is None:
-                self._running[key] = threading.Event()
-        if running is not None:
-            return self._wait_for(key, running, cancel)
+            if running is not None:
+                return None, running, False
+            running = self._running[key] = threading.Event()
+            return None, running, True
+
+    def _compute_outcomes(
+        self,
+        variant: VariantLike,
+        key: CacheKey,
+        running: threading.Event,
+        cancel: threading.Event | None,
+    ) -> dict[str, Outcome]:
+        """The run `_claim` gave this caller: cached unless it failed; `running` set at the end."""
         try:
-            alternatives = grading_alternatives(q)
+            alternatives = grading_alternatives(variant.question)
             found = (
                 self.run_alternatives(variant, alternatives, cancel=cancel) if alternatives else {}
             )
@@ -195,16 +213,23 @@ class LiveGrader:
             return found
         finally:
             with self._lock:
-                done = self._running.pop(key, None)
-            if done is not None:
-                done.set()
+                self._running.pop(key, None)
+            running.set()
 
     def _wait_for(
-        self, key: CacheKey, running: threading.Event, cancel: threading.Event | None
+        self,
+        key: CacheKey,
+        running: threading.Event,
+        cancel: threading.Event | None,
+        timeout: float | None = None,
     ) -> dict[str, Outcome]:
-        """The outcomes another caller is computing; empty if that run failed or `cancel`."""
-        while not running.wait(0.05):
+        """The outcomes another caller is computing; empty if that run failed, on `cancel`, or
+        past `timeout` seconds (the run goes on)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not running.wait(0.02):
             if cancel is not None and cancel.is_set():
+                return {}
+            if deadline is not None and time.monotonic() >= deadline:
                 return {}
         with self._lock:
             return self._outcomes.get(key) or {}
@@ -278,27 +303,17 @@ class LiveGrader:
         """The variant's outcomes if they are ready within `diagnosis_wait_s`, else empty; a run
         not yet started is started in the background and left to finish (into the cache)."""
         key = _variant_key(variant)
-        with self._lock:
-            cached = self._outcomes.get(key)
-            running = key in self._running
+        cached, running, owner = self._claim(key)
         if cached is not None:
             return cached
-        if not running:
+        if owner:
             threading.Thread(
-                target=self.outcomes, args=(variant,), name="quizapp-diagnosis", daemon=True
+                target=self._compute_outcomes,
+                args=(variant, key, running, None),
+                name="quizapp-diagnosis",
+                daemon=True,
             ).start()
-        deadline = time.monotonic() + self.diagnosis_wait_s
-        while time.monotonic() < deadline:
-            if cancel is not None and cancel.is_set():
-                return {}
-            with self._lock:
-                cached = self._outcomes.get(key)
-                done = cached is not None or (key not in self._running and running)
-            if done:
-                return cached or {}
-            running = running or key in self._running
-            time.sleep(0.02)
-        return {}
+        return self._wait_for(key, running, cancel, timeout=self.diagnosis_wait_s)
 
     def _compute_truth(self, variant: VariantLike, cancel: threading.Event | None) -> Truth:
         q = variant.question
