@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
 from quizapp.runner.protocol import (
+    WALL_EXTRA_MAX_S,
     RunError,
     RunRequest,
     RunResult,
@@ -32,7 +33,9 @@ from quizapp.runner.protocol import (
 )
 
 STARTUP_TIMEOUT_S = 180.0  # import torch on a cold disk can take long; normally ~2 s
-GRACE_S = 10.0  # past a run's own timeout, how long the zygote may take to answer
+# Past a run's own timeout, how long the zygote may take to answer: the run's wall-clock cap
+# (the zygote's to enforce), then 2 s.
+GRACE_S = WALL_EXTRA_MAX_S + 2.0
 FRESH_GRACE_S = 200.0  # the same for runs in fresh processes (CUDA/MPS start-up included)
 SHUTDOWN_WAIT_S = 2.0
 MAX_RESTARTS = 5  # idle deaths within RESTART_WINDOW_S; past that the runner stays failed

@@ -20,8 +20,11 @@ Why it is built this way (measured; see docs/runner.md):
   spare, not here, because it makes every fork dearer (~1.5 ms) and the zygote ~70 MB larger;
   `--preload-heavy` (batch work such as `quizapp validate`, where such runs come back to back
   and each would import it again) imports it here once instead;
-- the zygote enforces each run's wall clock (it is the children's parent) and kills the child's
-  whole process group once it has replied, leftover grandchildren included.
+- the zygote enforces each run's time limit (it is the children's parent) and kills the child's
+  whole process group once it has replied, leftover grandchildren included. The limit is CPU
+  time, read from /proc at the wall-clock deadline and as often as needed after it, so a busy
+  machine slows a run down without failing it; a wall-clock cap (protocol.wall_clock_limit)
+  still ends code that waits without computing.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from quizapp.runner.protocol import (  # noqa: E402
     RunResult,
     RunStatus,
     encode_message,
+    wall_clock_limit,
 )
 
 ENV_FRESH = "QUIZAPP_RUNNER_FRESH_PROCESS"  # "1": CPU runs in fresh processes too (tests)
@@ -61,6 +65,8 @@ FRESH_START_TIMEOUT_S = 180.0  # a fresh child must be ready (torch imported, de
 MAX_SPARE_FAILURES = 3
 IDLE_S = 0.05  # no message for this long: time to remove the folders runs wrote into
 SIGNAL_NAMES = {int(s): s.name for s in signal.Signals}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # /proc/<pid>/stat counts CPU time in these
+CPU_RECHECK_S = 0.05  # past its deadline with CPU time left: look again at the latest then
 
 
 class _Child:
@@ -92,7 +98,9 @@ class _Child:
         self.run_id: int | None = None
         self.request: dict[str, Any] | None = None
         self.dispatched: float | None = None
-        self.deadline: float | None = None
+        self.deadline: float | None = None  # when its CPU time is next looked at
+        self.wall_cap: float | None = None  # by then it is stopped, whatever CPU it used
+        self.cpu_at_dispatch: float | None = None  # None: /proc cannot tell (wall clock only)
         self.done = False  # its run's result has gone to the parent
 
     @property
@@ -161,6 +169,9 @@ class Zygote:
             # left in the namespace when the zygote goes; process groups are killed per run.
             self.subreaper = False
         self.pid = os.getpid()  # 1 when this is init of its own PID namespace
+        # A child's CPU time is read from /proc by the pid fork() returned: only where /proc
+        # numbers processes as we do (not the host's /proc seen from inside a PID namespace).
+        self.cpu_readable = _proc_is_ours()
         self.children: dict[int, _Child] = {}
         # Spares: forked, pre-warmed children waiting for a run. Two, so that a run that follows
         # another at once still finds one ready while the zygote forks the next (~8 ms a fork).
@@ -225,19 +236,21 @@ class Zygote:
             deadline = self.deadline_of(child)
             if deadline is None or now < deadline:
                 continue
-            self.kill(child)
             if child.deadline is not None:
-                self.finish_status(
-                    child,
-                    RunStatus.TIMEOUT,
-                    RunError("Timeout", f"the run took longer than its {child.timeout:g} s limit"),
-                )
-            else:
-                self.finish_status(
-                    child,
-                    RunStatus.RUNNER_ERROR,
-                    RunError("RunnerError", f"the {child.device} worker did not start in time"),
-                )
+                cpu_left = self.cpu_left(child)
+                later = next_deadline(now, child.wall_cap or now, cpu_left)
+                if later is not None:  # it was waiting (for a CPU, or anything): not up yet
+                    child.deadline = later
+                    continue
+                self.kill(child)
+                self.finish_status(child, RunStatus.TIMEOUT, self.timeout_error(child, cpu_left))
+                continue
+            self.kill(child)
+            self.finish_status(
+                child,
+                RunStatus.RUNNER_ERROR,
+                RunError("RunnerError", f"the {child.device} worker did not start in time"),
+            )
 
     # -- parent --------------------------------------------------------------------------------
     def on_parent_readable(self) -> None:
@@ -404,6 +417,31 @@ class Zygote:
         self.sel.register(parent_sock, selectors.EVENT_READ, child)
         return child
 
+    def cpu_used(self, child: _Child) -> float | None:
+        """CPU seconds (all its threads) the child has used since its run was dispatched."""
+        if child.cpu_at_dispatch is None:
+            return None
+        now = _cpu_seconds(child.pid)
+        return None if now is None else now - child.cpu_at_dispatch
+
+    def cpu_left(self, child: _Child) -> float:
+        """CPU seconds the run may still use; 0 where that cannot be read (the wall clock
+        decides alone, as the timeout then is)."""
+        used = self.cpu_used(child)
+        return 0.0 if used is None else child.timeout - used
+
+    def timeout_error(self, child: _Child, cpu_left: float) -> RunError:
+        if cpu_left > 0 and child.cpu_at_dispatch is not None:
+            cap = wall_clock_limit(child.timeout)
+            used = child.timeout - cpu_left
+            return RunError(
+                "Timeout",
+                f"the run took longer than {cap:g} s by the clock, while computing for only "
+                f"{used:.1f} s of its {child.timeout:g} s limit (it was waiting: a sleep, a lock, "
+                "or a machine too busy to give it a CPU)",
+            )
+        return RunError("Timeout", f"the run took longer than its {child.timeout:g} s limit")
+
     def dispatch(self, child: _Child) -> None:
         if child.sock is None:
             return
@@ -416,6 +454,8 @@ class Zygote:
         self.send_parent({"op": "dispatched", "id": child.run_id})
         child.dispatched = time.monotonic()
         child.deadline = child.dispatched + child.timeout
+        child.wall_cap = child.dispatched + wall_clock_limit(child.timeout)
+        child.cpu_at_dispatch = _cpu_seconds(child.pid) if self.cpu_readable else None
         with contextlib.suppress(OSError):  # a spare another run stopped (SIGSTOP) goes on
             os.kill(child.pid, signal.SIGCONT)
         try:
@@ -614,6 +654,25 @@ class Zygote:
 
 def _noop(signum: int, frame: object) -> None:
     pass
+
+
+def next_deadline(now: float, wall_cap: float, cpu_left: float) -> float | None:
+    """At a run's deadline: when to look at its CPU time again, or None when its time is up
+    (no CPU time left, or the wall-clock cap reached). Work left cannot be done sooner than
+    by the clock, so that is the next look."""
+    if cpu_left <= 0 or now >= wall_cap:
+        return None
+    return min(wall_cap, now + max(cpu_left, CPU_RECHECK_S))
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (all its threads), from /proc/<pid>/stat."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _proc_is_ours() -> bool:

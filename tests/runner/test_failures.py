@@ -15,6 +15,7 @@ import pytest
 from procs import NAME_SELF, new_marker, none_alive
 
 from quizapp.runner import Runner, RunRequest, RunResult, RunStatus, Step
+from quizapp.runner.protocol import wall_clock_limit
 
 if TYPE_CHECKING:
     from conftest import CodeRun
@@ -51,6 +52,69 @@ def test_infinite_loop_times_out_and_next_run_is_fast(run: CodeRun, code: str) -
     assert 1.0 <= elapsed < 1.0 + HANG
     assert "time limit" in result.describe()
     assert_runner_still_works(run)
+
+
+def test_the_limit_is_cpu_time_not_the_clock(run: CodeRun) -> None:
+    # What a busy machine does to a run (it waits for a CPU), made certain: 0.8 s without
+    # computing, then 0.4 s of work, is 1.2 s by the clock and well inside 1 s of CPU.
+    code = (
+        "import time\ntime.sleep(0.8)\nt = time.process_time()\n"
+        "while time.process_time() - t < 0.4:\n    pass\nx = 7"
+    )
+    result, elapsed = timed(run, code, evaluate="x", timeout=1.0)
+    assert result.status is RunStatus.OK, result.describe()
+    assert result.value == 7
+    assert elapsed >= 1.2
+
+
+def test_waiting_without_computing_is_stopped_at_the_wall_clock_cap(run: CodeRun) -> None:
+    result, elapsed = timed(run, "import time\ntime.sleep(100)", timeout=1.0)
+    assert result.status is RunStatus.TIMEOUT
+    assert wall_clock_limit(1.0) <= elapsed < wall_clock_limit(1.0) + HANG
+    assert result.error is not None and "waiting" in result.error.message
+    assert "4 s by the clock" in result.error.message
+
+
+def test_computing_past_the_limit_is_stopped_at_it(run: CodeRun) -> None:
+    # It must get a quarter of a CPU to use its 1 s before the 4 s cap: not on a machine whose
+    # every core has 3 more runnable processes (then the cap is what stops it, rightly).
+    if os.getloadavg()[0] > 3 * (os.cpu_count() or 1):
+        pytest.skip("the machine is too busy for this run to get a quarter of a CPU")
+    result, elapsed = timed(run, "while True:\n    pass", timeout=1.0)
+    assert result.status is RunStatus.TIMEOUT
+    assert result.error is not None
+    assert result.error.message == "the run took longer than its 1 s limit"
+    assert elapsed < wall_clock_limit(1.0), "a busy loop must not wait for the wall-clock cap"
+
+
+def test_a_run_past_its_deadline_with_cpu_time_left_is_looked_at_again() -> None:
+    from quizapp.runner.zygote import CPU_RECHECK_S, next_deadline
+
+    assert next_deadline(10.0, wall_cap=16.0, cpu_left=1.5) == 11.5  # the work left, by the clock
+    assert next_deadline(10.0, wall_cap=16.0, cpu_left=0.001) == 10.0 + CPU_RECHECK_S
+    assert next_deadline(15.0, wall_cap=16.0, cpu_left=1.5) == 16.0  # never past the cap
+    assert next_deadline(10.0, wall_cap=16.0, cpu_left=0.0) is None  # its CPU time is used up
+    assert next_deadline(10.0, wall_cap=16.0, cpu_left=-0.2) is None
+    assert next_deadline(16.0, wall_cap=16.0, cpu_left=1.5) is None  # the cap is reached
+
+
+def test_a_process_cpu_time_is_read_from_proc() -> None:
+    from quizapp.runner.zygote import _cpu_seconds
+
+    before = _cpu_seconds(os.getpid())
+    t = time.process_time()
+    while time.process_time() - t < 0.3:
+        pass
+    after = _cpu_seconds(os.getpid())
+    assert before is not None and after is not None
+    assert 0.2 <= after - before <= 1.0
+    assert _cpu_seconds(2**22 + 12345) is None  # no such process
+
+
+def test_the_wall_clock_cap() -> None:
+    assert wall_clock_limit(2.0) == 8.0  # 2 s of CPU, and 3 times that for waiting
+    assert wall_clock_limit(5.0) == 13.0  # the extra is at most 8 s
+    assert wall_clock_limit(0.0) == 0.0
 
 
 def test_cpu_limit_signal_is_a_timeout(run: CodeRun) -> None:
