@@ -288,10 +288,14 @@ def _held(m: torch.nn.Module) -> dict[str, tuple[int, bool]]:
 
 
 def _trained_by(label: str, buffer: str, subs: Mapping[str, torch.nn.Module]) -> str | None:
-    """The label of the submodule owning `buffer` if it is in training mode, else None."""
+    """The label of the submodule owning `buffer` if it is a normalisation layer that updates
+    its running statistics in training mode, and is in training mode; else None. Only those:
+    a buffer some other module's code writes into (a mask scaled in its forward) is the
+    user's own write, and "run it in eval mode" would mislead (a reviewer's report)."""
     owner = buffer.rpartition(".")[0]
     sub = subs.get(owner)
-    if sub is None or not sub.training:
+    norm = torch.nn.modules.batchnorm._NormBase  # BatchNorm*, SyncBatchNorm, InstanceNorm*
+    if not isinstance(sub, norm) or not sub.training or not sub.track_running_stats:
         return None
     return f"{label}.{owner}" if owner else label
 

@@ -137,6 +137,30 @@ MODULE_CASES = {
     ),
 }
 
+BUFFER_CHECK = """
+from quizapp.runner.checklib import guard_calls
+class Masked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mask", torch.ones(3))
+    def forward(self, x):
+        self.mask /= 2  # the module's own code writes into its buffer, in training mode
+        return x * self.mask
+net = nn.Sequential(nn.Linear(3, 3), Masked())
+run = guard_calls(lambda m, x: m(x))
+run(net, torch.randn(2, 3))
+"""
+
+
+def test_a_buffer_written_by_other_code_in_training_mode_is_not_blamed_on_the_mode(
+    runner: Runner,
+) -> None:
+    result = check(runner, "", BUFFER_CHECK)
+    assert result.error is not None, result.describe()
+    assert "`m.1.mask` was changed in place" in result.error.message
+    assert "training mode" not in result.error.message
+
+
 STEP_CHECK = """
 from quizapp.runner.checklib import guard_calls
 torch.manual_seed(0)
