@@ -150,3 +150,17 @@ def test_doc_totals_match_the_bank(questions: list[Question]) -> None:
         "shape, value, choice and output questions": len(computed),
         "of those, with params": sum(q.has_params for q in computed),
     }, "docs/question-bank.md's totals are stale"
+
+
+def test_the_tag_vocabulary_is_the_tags_the_bank_uses(questions: list[Question]) -> None:
+    # The doc's rule: "a new tag is fine when none fits, but add it here"; and a tag no
+    # question carries any more is a filter that finds nothing.
+    documented = {
+        tag
+        for cells in doc_rows()
+        if len(cells) == 2 and cells[0].startswith("`")
+        for tag in re.findall(r"`([a-z0-9-]+)`", cells[0])
+    }
+    used = {tag for q in questions for tag in q.tags}
+    assert sorted(used - documented) == [], "tags missing from docs/question-bank.md's vocabulary"
+    assert sorted(documented - used) == [], "tags in the vocabulary that no question carries"
