@@ -12,7 +12,7 @@ import logging
 import random
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -353,6 +353,14 @@ class ProgressService:
         except IntegrityError:
             raise UserExists(name) from None
         return self.get_user(name)
+
+    def adopt_aliases(self, aliases: Mapping[str, str]) -> int:
+        """Progress under renamed questions' old ids becomes the new ids' (the bank's aliases:
+        old id -> new id). Idempotent; returns the number of attempts moved."""
+        if not aliases:
+            return 0
+        with self.store.session() as s:
+            return repo.adopt_aliases(s, aliases)
 
     def rename_user(self, old: str, new: str) -> UserInfo:
         new = _clean_name(new)

@@ -140,6 +140,7 @@ class QuizService:
         self._bank_lock = threading.Lock()
         self.runner = runner
         self.progress = progress
+        progress.adopt_aliases(self._bank.aliases)  # renamed questions keep their progress
         self._grader: LiveGrader | None = None
         self._drafts: dict[str, str] = {}  # question id -> what the user last wrote
 
@@ -166,6 +167,7 @@ class QuizService:
 
     def reload_bank(self) -> Bank:
         bank = load_bank(self._bank_dirs)
+        self.progress.adopt_aliases(bank.aliases)
         with self._bank_lock:
             self._bank = bank
         return bank

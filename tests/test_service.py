@@ -136,3 +136,30 @@ def test_readiness_settings_pass_through_the_service(service: QuizService) -> No
     assert trusted.readiness is not None
     assert trusted.readiness.interview_date == date(2027, 1, 15)
     assert trusted.readiness.questions == len(service.bank.questions)
+
+
+def test_a_question_renamed_with_an_alias_keeps_its_progress(
+    service: QuizService, tmp_path: Path
+) -> None:
+    extra = tmp_path / "renamed"
+    extra.mkdir()
+    yaml_of = (
+        "format: 1\ntopic: shapes\nquestions:\n"
+        "  - id: {qid}\n    kind: shape\n    prompt: Shape?\n{aliases}"
+        "    setup: x = torch.zeros(2, 3)\n    answer: x.shape\n"
+    ).format
+    (extra / "x.yaml").write_text(yaml_of(qid="extra.names-the-answer", aliases=""))
+    service._bank_dirs.append(extra)
+    service.reload_bank()
+    for answer in ("2x3", "3x2"):
+        result = service.grade("extra.names-the-answer", 0, answer)
+        service.record("ada", "extra.names-the-answer", result, answer=answer, latency_s=2.0)
+    # The author renames it and records the old id; the next load moves the progress.
+    aliases = "    aliases: [extra.names-the-answer]\n"
+    (extra / "x.yaml").write_text(yaml_of(qid="extra.neutral", aliases=aliases))
+    service.reload_bank()
+    statuses = service.progress.question_statuses("ada")
+    assert "extra.neutral" in statuses and "extra.names-the-answer" not in statuses
+    weakest = {w.question_id: w.attempts for w in service.stats("ada").weakest}
+    assert weakest.get("extra.neutral") == 2
+    assert service.grade("extra.names-the-answer", 0, "2x3").question_id == "extra.neutral"

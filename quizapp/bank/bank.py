@@ -44,10 +44,24 @@ class Bank:
         return not self.problems
 
     def get(self, question_id: str) -> Question:
+        """The question with this id, or the one that had it before a rename (its alias)."""
         try:
             return self.questions[question_id]
         except KeyError:
+            renamed = self.aliases.get(question_id)
+            if renamed is not None:
+                return self.questions[renamed]
             raise UnknownQuestion(question_id, list(self.questions)) from None
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Old id -> the id of the question that has it as an alias (renamed questions)."""
+        found: dict[str, str] = {}
+        for q in self.questions.values():
+            for old in q.aliases:
+                if old not in self.questions:
+                    found.setdefault(old, q.id)
+        return found
 
     def topics(self) -> list[str]:
         """Every topic, in the order the bank first mentions it."""

@@ -25,7 +25,7 @@ from quizapp.bank.messages import (
     field_names_at,
 )
 from quizapp.bank.models import FORMAT_VERSION, Question
-from quizapp.bank.prerequisites import prerequisite_problems
+from quizapp.bank.prerequisites import alias_problems, prerequisite_problems
 from quizapp.bank.problems import Problem
 from quizapp.bank.yamlnodes import Located, PathKey, YamlSyntaxError, parse
 
@@ -387,4 +387,5 @@ def load_bank(paths: Sequence[Path]) -> Bank:
                 if qid in valid:
                     bank.questions[qid] = valid.pop(qid)
     bank.problems.extend(prerequisite_problems(bank.questions))
+    bank.problems.extend(alias_problems(bank.questions))
     return bank

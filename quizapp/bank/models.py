@@ -202,6 +202,8 @@ class Question(_Strict):
     misconceptions: tuple[Misconception, ...] = ()
     automatic_misconceptions: bool = True
     after: tuple[QuestionId, ...] = ()  # prerequisites for introducing new questions
+    # Ids the question had before a rename: progress recorded under them becomes this id's.
+    aliases: tuple[QuestionId, ...] = ()
     compare: OutputCompare = OutputCompare.LENIENT  # output kind only
 
     # Where the question came from; filled in by the loader, never read from YAML.
@@ -249,7 +251,9 @@ class Question(_Strict):
 
     def content_hash(self) -> str:
         """Stable digest of what the question asks; progress survives edits, flagged as changed."""
-        payload = self.model_dump(mode="json", exclude={"source_file", "source_line"})
+        # Not the aliases: old names change nothing the question asks (and a field added later
+        # must not change every question's digest, which would flag them all as edited).
+        payload = self.model_dump(mode="json", exclude={"source_file", "source_line", "aliases"})
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -27,6 +27,40 @@ def prerequisite_problems(questions: Mapping[str, Question]) -> list[Problem]:
     return problems
 
 
+def alias_problems(questions: Mapping[str, Question]) -> list[Problem]:
+    """An alias is an id a question had before: it must not be a question's id now (progress
+    under it would belong to two questions), nor be claimed by two questions."""
+    problems: list[Problem] = []
+    claimed: dict[str, str] = {}
+    for q in questions.values():
+        for old in q.aliases:
+            if old == q.id:
+                problems.append(
+                    _at(q, "'aliases' names the question's own id; remove it", "aliases")
+                )
+            elif old in questions:
+                problems.append(
+                    _at(
+                        q,
+                        f"'aliases' names '{old}', which is another question's id: an alias is "
+                        "an id no question has any more",
+                        "aliases",
+                    )
+                )
+            elif old in claimed:
+                problems.append(
+                    _at(
+                        q,
+                        f"'aliases' names '{old}', which '{claimed[old]}' names too: an old id "
+                        "can pass its progress to one question only",
+                        "aliases",
+                    )
+                )
+            else:
+                claimed[old] = q.id
+    return problems
+
+
 def _cycles(questions: Mapping[str, Question]) -> list[Problem]:
     """Each cycle once, reported at its first question in bank order."""
     order = {qid: i for i, qid in enumerate(questions)}
@@ -70,5 +104,5 @@ def _cycles(questions: Mapping[str, Question]) -> list[Problem]:
     return problems
 
 
-def _at(q: Question, message: str) -> Problem:
-    return Problem(message, q.source_file, q.source_line, "after", q.id)
+def _at(q: Question, message: str, field: str = "after") -> Problem:
+    return Problem(message, q.source_file, q.source_line, field, q.id)

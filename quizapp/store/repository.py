@@ -4,6 +4,7 @@ can EXPLAIN them (the stats ones must read only the covering index)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from typing import cast as cast_
@@ -288,6 +289,61 @@ def delete_user_rows(session: Session, uid: int) -> int:
     session.execute(delete(PracticeSession).where(PracticeSession.user_id == uid))
     session.execute(delete(User).where(User.id == uid))
     return n
+
+
+def adopt_aliases(session: Session, aliases: Mapping[str, str]) -> int:
+    """Progress recorded under a question's old id (an alias in the bank) becomes its new id's:
+    attempts and review cards move, the old question row goes. Where a profile has a card under
+    both ids, the one reviewed last is kept. Returns the number of attempts moved; nothing to do
+    (the usual case) is one indexed query."""
+    if not aliases:
+        return 0
+    olds = session.execute(select(QuestionSeen).where(QuestionSeen.id.in_(list(aliases))))
+    moved = 0
+    for old in olds.scalars().all():
+        new_id = aliases[old.id]
+        if session.get(QuestionSeen, new_id) is None:
+            session.add(
+                QuestionSeen(
+                    id=new_id,
+                    topic=old.topic,
+                    kind=old.kind,
+                    content_hash=old.content_hash,
+                    first_seen_at=old.first_seen_at,
+                    flagged_changed=old.flagged_changed,
+                    changed_at=old.changed_at,
+                )
+            )
+            session.flush()
+        moved += rowcount(
+            session.execute(
+                update(Attempt).where(Attempt.question_id == old.id).values(question_id=new_id)
+            )
+        )
+        cards = session.execute(
+            select(ReviewCard).where(ReviewCard.question_id.in_([old.id, new_id]))
+        ).scalars()
+        by_user: dict[int, list[ReviewCard]] = {}
+        for card in cards.all():
+            by_user.setdefault(card.user_id, []).append(card)
+        for pair in by_user.values():
+            if len(pair) == 2:
+                stale = min(pair, key=_reviewed_at)
+                session.delete(stale)
+        session.flush()
+        session.execute(
+            update(ReviewCard)
+            .where(ReviewCard.question_id == old.id)
+            .values(question_id=new_id)
+            .execution_options(synchronize_session=False)
+        )
+        session.expunge_all()
+        session.execute(delete(QuestionSeen).where(QuestionSeen.id == old.id))
+    return moved
+
+
+def _reviewed_at(card: ReviewCard) -> float:
+    return card.last_review.timestamp() if card.last_review is not None else float("-inf")
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -62,3 +62,38 @@ def test_service_scenario(store: Store, db_url: str) -> None:
     reopened = ProgressService(open_store(db_url), clock=clock, tz=UTC)
     assert reopened.stats("ann", questions=QUESTIONS) == stats
     reopened.close()
+
+
+def test_a_renamed_question_keeps_its_progress_through_its_alias(store: Store) -> None:
+    clock = Clock()
+    service = ProgressService(store, clock=clock, tz=UTC, fuzz=False)
+    old = Question(id="shapes.keeps-name", kind="shape", topic="shapes", prompt="p", answer="(1,)")
+    other = QUESTIONS[0]
+    for user in ("ann", "bob"):
+        service.add_user(user)
+        for i in range(3):
+            clock.now += timedelta(hours=30)
+            r = GradeResult(question_id=old.id, seed=i, status=GradeStatus.CORRECT, given="(1,)")
+            service.record_attempt(user, old, r, answer="(1,)", latency_s=2.0, hints_used=0)
+    r = GradeResult(question_id=other.id, seed=0, status=GradeStatus.CORRECT, given="(1,)")
+    service.record_attempt("ann", other, r, answer="(1,)", latency_s=2.0, hints_used=0)
+    # bob already answered it under the new name too (an app of the new version, an old store)
+    new = old.model_copy(update={"id": "shapes.neutral-name", "aliases": ("shapes.keeps-name",)})
+    clock.now += timedelta(hours=30)
+    r = GradeResult(question_id=new.id, seed=9, status=GradeStatus.INCORRECT, given="(2,)")
+    service.record_attempt("bob", new, r, answer="(2,)", latency_s=2.0, hints_used=0)
+    before = {u: service.question_statuses(u) for u in ("ann", "bob")}
+    assert old.id in before["ann"] and new.id not in before["ann"]
+
+    assert service.adopt_aliases({old.id: new.id}) == 6
+    after = {u: service.question_statuses(u) for u in ("ann", "bob")}
+    assert old.id not in after["ann"] and old.id not in after["bob"]
+    assert after["ann"][new.id] == before["ann"][old.id]  # the card moved as it was
+    assert after["bob"][new.id] == before["bob"][new.id]  # the card reviewed last is kept
+    assert after["ann"][other.id] == before["ann"][other.id]
+    attempts = service.export_user("ann")["attempts"]
+    assert sorted(a["question_id"] for a in attempts) == sorted([other.id] + [new.id] * 3)
+    assert service.get_user("bob").attempts == 4
+    assert service.adopt_aliases({old.id: new.id}) == 0  # idempotent: nothing left to move
+    assert service.stats("ann", questions=[new, other]).totals.attempts == 4
+    service.close()
