@@ -19,7 +19,7 @@ from typing import Any
 
 from fsrs import Scheduler
 from sqlalchemy import Connection, Row, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from quizapp import fitting, readiness
 from quizapp.bank.models import Question
@@ -359,8 +359,15 @@ class ProgressService:
         old id -> new id). Idempotent; returns the number of attempts moved."""
         if not aliases:
             return 0
-        with self.store.session() as s:
-            return repo.adopt_aliases(s, aliases)
+        try:
+            with self.store.session() as s:
+                return repo.adopt_aliases(s, aliases)
+        except SQLAlchemyError as error:
+            # Another app moving the same rows at the same moment (PostgreSQL), or a store
+            # that cannot be written now: nothing is lost (the transaction rolled back), the
+            # app starts, and the next load of the bank tries again.
+            log.warning("renamed questions' progress not moved yet: %s", error)
+            return 0
 
     def rename_user(self, old: str, new: str) -> UserInfo:
         new = _clean_name(new)

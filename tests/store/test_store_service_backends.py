@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from quizapp.bank.models import Question
 from quizapp.grading.types import GradeResult, GradeStatus
 from quizapp.progress import ProgressService
@@ -96,4 +98,20 @@ def test_a_renamed_question_keeps_its_progress_through_its_alias(store: Store) -
     assert service.get_user("bob").attempts == 4
     assert service.adopt_aliases({old.id: new.id}) == 0  # idempotent: nothing left to move
     assert service.stats("ann", questions=[new, other]).totals.attempts == 4
+    service.close()
+
+
+def test_moving_renamed_progress_never_stops_the_app(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from quizapp.store import repository
+
+    def busy(*_a: object, **_k: object) -> int:
+        raise OperationalError("UPDATE attempts", {}, Exception("database is locked"))
+
+    service = ProgressService(store, fuzz=False)
+    monkeypatch.setattr(repository, "adopt_aliases", busy)
+    assert service.adopt_aliases({"a.old": "a.new"}) == 0  # logged; tried again at the next load
     service.close()
