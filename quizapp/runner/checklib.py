@@ -144,9 +144,11 @@ class GlobalState:
         """What differs in `after`, each with the way to do it without touching global state."""
         found = []
         if after.grad_enabled != self.grad_enabled:
+            # The block that does what the call did, locally: switching recording off, or on.
+            block = "torch.enable_grad()" if after.grad_enabled else "torch.no_grad()"
             found.append(
                 f"autograd's grad mode ({self.grad_enabled} before the call, {after.grad_enabled}"
-                " after): use a local `with torch.no_grad():` block, which restores it on exit"
+                f" after): use a local `with {block}:` block, which restores it on exit"
             )
         if after.inference_mode != self.inference_mode:
             found.append(

@@ -74,11 +74,12 @@ WRONG = {
     ),
     "grad mode switched off": (
         f"def f(x):\n    torch.set_grad_enabled(False)\n{STABLE}",
-        "grad mode (True before the call, False after)",
+        "grad mode (True before the call, False after): use a local `with torch.no_grad():`",
     ),
     "grad mode forced on": (
         f"def f(x):\n    torch.set_grad_enabled(True)\n{STABLE}",
-        "grad mode (False before the call, True after)",
+        # the local block that does what it did is enable_grad, not no_grad (a reviewer's report)
+        "grad mode (False before the call, True after): use a local `with torch.enable_grad():`",
     ),
     "the default dtype changed": (
         f"def f(x):\n    torch.set_default_dtype(torch.float64)\n{STABLE}",
