@@ -12,7 +12,7 @@ import click
 from rich.table import Table
 
 from quizapp.cli.options import bank_option, db_option, json_option, user_option
-from quizapp.cli.progress_cmds import Unusable, _bank_questions, _out, _service, _user
+from quizapp.cli.progress_cmds import Unusable, _out, _quiet_bank, _service, _user, adopt_renames
 from quizapp.practice.modes import MOCK_SIZES, QUEUE_MODES, PracticeMode
 
 
@@ -49,13 +49,15 @@ def queue_cmd(
     banks: tuple[str, ...],
 ) -> None:
     """Print the round the app would serve now (id, topic, kind, difficulty, reason, seed)."""
-    questions = _bank_questions(ctx, banks)
+    bank = _quiet_bank(ctx, banks)
+    questions = list(bank.questions.values()) if bank is not None else []
     if not questions:
         raise Unusable("the bank has no questions that load; see `quizapp validate`")
     topics = sorted({q.topic for q in questions})
     if topic is not None and topic not in topics:
         raise Unusable(f"unknown topic {topic!r}; the bank's topics are {', '.join(topics)}")
     with _service(ctx, db) as service:
+        adopt_renames(service, bank)
         name = _user(ctx, service, user)
         plan = service.plan(name, PracticeMode(mode), questions=questions, topic=topic, size=size)
     if as_json:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -29,6 +29,9 @@ from quizapp.cli.readiness_cmds import (
 from quizapp.progress import MAX_NEW_PER_DAY, ProgressService, UserSettings
 from quizapp.stats import Stats
 from quizapp.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from quizapp.bank import Bank
 
 EXIT_UNUSABLE = 2
 HEAT_COLORS = ("grey23", "#0e4429", "#006d32", "#26a641", "#39d353")
@@ -253,19 +256,34 @@ def describe_settings(settings: UserSettings) -> str:
 # -- stats --------------------------------------------------------------------------------------
 
 
-def _bank_questions(ctx: click.Context, banks: Sequence[str]) -> list[Any]:
-    """The bank's questions for topic totals; without a usable bank, stats use recorded topics."""
+def _quiet_bank(ctx: click.Context, banks: Sequence[str]) -> Bank | None:
+    """The bank, or None when none loads: a broken bank must not hide or block progress."""
     from quizapp.config import resolve_bank_dirs
 
     try:
         from quizapp.bank import load_bank
     except ImportError:
-        return []
+        return None
     chosen = tuple(banks) or tuple(_root_param(ctx, "banks") or ())
     try:
-        return list(load_bank(resolve_bank_dirs(chosen)).questions.values())
-    except Exception:  # a broken bank must not hide progress; stats fall back to the log
-        return []
+        return load_bank(resolve_bank_dirs(chosen))
+    except Exception:  # stats then fall back to the topics recorded in the log
+        return None
+
+
+def _bank_questions(ctx: click.Context, banks: Sequence[str]) -> list[Any]:
+    """The bank's questions for topic totals; without a usable bank, stats use recorded topics."""
+    bank = _quiet_bank(ctx, banks)
+    return list(bank.questions.values()) if bank is not None else []
+
+
+def adopt_renames(service: ProgressService, bank: Bank | None) -> dict[str, str]:
+    """Move progress kept under renamed questions' old ids to their new ids, as the app does
+    when it loads the bank, so that stats, export and reset never show or miss an old id.
+    Returns the bank's aliases (old id -> new id)."""
+    aliases = bank.aliases if bank is not None else {}
+    service.adopt_aliases(aliases)
+    return aliases
 
 
 @click.command("stats")
@@ -278,8 +296,10 @@ def stats_cmd(
     ctx: click.Context, user: str | None, as_json: bool, db: str | None, banks: tuple[str, ...]
 ) -> None:
     """Progress statistics: totals, topics, streaks, a year of activity, what is due."""
-    questions = _bank_questions(ctx, banks)
+    bank = _quiet_bank(ctx, banks)
+    questions = list(bank.questions.values()) if bank is not None else []
     with _service(ctx, db) as service:
+        adopt_renames(service, bank)
         name = _user(ctx, service, user)
         stats = service.stats(name, questions=questions)
         trusted = service.trusted_stats(name, questions=questions)
@@ -429,10 +449,19 @@ def _level(count: int, top: int) -> int:
     help="Write here instead of stdout.",
 )
 @db_option
+@bank_option
 @click.pass_context
-def export_cmd(ctx: click.Context, user: str | None, output: Path | None, db: str | None) -> None:
+def export_cmd(
+    ctx: click.Context,
+    user: str | None,
+    output: Path | None,
+    db: str | None,
+    banks: tuple[str, ...],
+) -> None:
     """Export a profile's progress (profile, cards, sessions, every attempt) as JSON."""
+    bank = _quiet_bank(ctx, banks)
     with _service(ctx, db) as service:
+        adopt_renames(service, bank)
         data = service.export_user(_user(ctx, service, user))
     text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     if output is None:
@@ -452,8 +481,11 @@ def export_cmd(ctx: click.Context, user: str | None, output: Path | None, db: st
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
 @click.option("--as", "as_user", default=None, metavar="NAME", help="Import into this profile.")
 @db_option
+@bank_option
 @click.pass_context
-def import_cmd(ctx: click.Context, file: str, as_user: str | None, db: str | None) -> None:
+def import_cmd(
+    ctx: click.Context, file: str, as_user: str | None, db: str | None, banks: tuple[str, ...]
+) -> None:
     """Import progress exported with `quizapp export` (merging into an existing profile)."""
     try:
         raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
@@ -465,8 +497,10 @@ def import_cmd(ctx: click.Context, file: str, as_user: str | None, db: str | Non
         raise Unusable(
             f"{file} is not JSON (line {error.lineno}: {error.msg}); export with `quizapp export`"
         ) from None
+    bank = _quiet_bank(ctx, banks)
     with _service(ctx, db) as service:
         summary = service.import_data(data, as_user=as_user)
+        adopt_renames(service, bank)  # an export made before a rename lands under the new ids
     verb = "Created" if summary.created_user else "Merged into"
     click.echo(
         f"{verb} profile {summary.user!r}: {summary.attempts_added} attempt(s) added, "
@@ -481,6 +515,7 @@ def import_cmd(ctx: click.Context, file: str, as_user: str | None, db: str | Non
 @click.option("--topic", default=None, metavar="TOPIC", help="Only this topic.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @db_option
+@bank_option
 @click.pass_context
 def reset_cmd(
     ctx: click.Context,
@@ -489,6 +524,7 @@ def reset_cmd(
     topic: str | None,
     yes: bool,
     db: str | None,
+    banks: tuple[str, ...],
 ) -> None:
     """Forget the schedule of a question, a topic or everything: they become new again.
 
@@ -496,7 +532,11 @@ def reset_cmd(
     """
     if question_id and topic:
         raise Unusable("give --question or --topic, not both")
+    bank = _quiet_bank(ctx, banks)
     with _service(ctx, db) as service:
+        aliases = adopt_renames(service, bank)
+        if question_id is not None:
+            question_id = aliases.get(question_id, question_id)  # a renamed question's old id
         name = _user(ctx, service, user)
         n = service.count_cards(name, question_id=question_id, topic=topic)
         scope = (

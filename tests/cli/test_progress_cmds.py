@@ -324,3 +324,68 @@ def test_optimize_below_the_minimum_says_how_many_more(db: str) -> None:
     assert code == 2
     assert "more" in out and "512" in out
     assert "Traceback" not in out
+
+
+# -- renamed questions (`aliases`) --------------------------------------------------------------
+
+
+def _renaming_bank(tmp_path: Path) -> Path:
+    """A bank in which shapes.q0 was renamed shapes.first (its old id kept as an alias)."""
+    folder = tmp_path / "renamed-bank"
+    folder.mkdir()
+    (folder / "shapes.yaml").write_text(
+        "format: 1\n"
+        "topic: shapes\n"
+        "questions:\n"
+        "  - id: shapes.first\n"
+        "    aliases: [shapes.q0]\n"
+        "    kind: shape\n"
+        "    setup: 'x = torch.zeros(1)'\n"
+        "    prompt: What is the shape of `x`?\n"
+        "    answer: x.shape\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def _ids(export: dict[str, object]) -> set[str]:
+    attempts = export["attempts"]
+    assert isinstance(attempts, list)
+    return {a["question_id"] for a in attempts}
+
+
+def test_progress_commands_move_renamed_questions_progress_first(db: str, tmp_path: Path) -> None:
+    """stats, export and reset load the bank as the app does, so an old id never shows."""
+    _practise(db)  # attempts on shapes.q0, q1, q2
+    old_export = tmp_path / "before-rename.json"
+    assert run("export", "-o", str(old_export), "--db", db)[0] == 0
+    assert "shapes.q0" in _ids(json.loads(old_export.read_text()))
+
+    bank = str(_renaming_bank(tmp_path))
+    code, out = run("stats", "--json", "--db", db, "--bank", bank)
+    assert code == 0
+    data = json.loads(out)
+    weakest = {w["question_id"] for w in data["weakest"]}
+    assert "shapes.q0" not in weakest and data["totals"]["attempts"] == 6
+    code, out = run("export", "--db", db, "--bank", bank)
+    assert code == 0 and _ids(json.loads(out)) == {"shapes.first", "shapes.q1", "shapes.q2"}
+
+    # reset by the old id reaches the renamed question's card
+    code, out = run("reset", "--question", "shapes.q0", "--yes", "--db", db, "--bank", bank)
+    assert code == 0 and "Reset 1 card(s) of 'ann' (question 'shapes.first')" in out
+
+    # an export made before the rename is imported under the new id
+    other = str(tmp_path / "other.sqlite3")
+    code, out = run("import", str(old_export), "--db", other, "--bank", bank)
+    assert code == 0 and "6 attempt(s) added" in out
+    code, out = run("export", "--db", other, "--bank", bank)
+    assert _ids(json.loads(out)) == {"shapes.first", "shapes.q1", "shapes.q2"}
+
+
+def test_progress_commands_work_when_the_bank_does_not_load(db: str, tmp_path: Path) -> None:
+    _practise(db)
+    broken = tmp_path / "broken-bank"
+    broken.mkdir()
+    (broken / "bad.yaml").write_text("questions: [: nope", encoding="utf-8")
+    code, out = run("export", "--db", db, "--bank", str(broken))
+    assert code == 0 and "shapes.q0" in _ids(json.loads(out))
