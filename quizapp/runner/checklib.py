@@ -144,11 +144,14 @@ class GlobalState:
         """What differs in `after`, each with the way to do it without touching global state."""
         found = []
         if after.grad_enabled != self.grad_enabled:
-            # The block that does what the call did, locally: switching recording off, or on.
-            block = "torch.enable_grad()" if after.grad_enabled else "torch.no_grad()"
+            # Which block fits depends on what the code meant, which a check cannot tell: the
+            # same leak comes from forcing recording on, and from switching it off and back
+            # "on" by hand under a caller that had it off. A `with` block is right for both.
             found.append(
                 f"autograd's grad mode ({self.grad_enabled} before the call, {after.grad_enabled}"
-                f" after): use a local `with {block}:` block, which restores it on exit"
+                " after): the call must leave it as it found it; switch it inside a `with "
+                "torch.no_grad():` or `with torch.enable_grad():` block, which restores the "
+                "caller's mode on exit, not with `torch.set_grad_enabled(...)`"
             )
         if after.inference_mode != self.inference_mode:
             found.append(

@@ -74,12 +74,14 @@ WRONG = {
     ),
     "grad mode switched off": (
         f"def f(x):\n    torch.set_grad_enabled(False)\n{STABLE}",
-        "grad mode (True before the call, False after): use a local `with torch.no_grad():`",
+        "grad mode (True before the call, False after): the call must leave it as it found it",
     ),
     "grad mode forced on": (
         f"def f(x):\n    torch.set_grad_enabled(True)\n{STABLE}",
-        # the local block that does what it did is enable_grad, not no_grad (a reviewer's report)
-        "grad mode (False before the call, True after): use a local `with torch.enable_grad():`",
+        # which block fits depends on intent (forcing on, or off-then-"on" by hand under a
+        # no_grad caller), so the advice names both and the rule they share (reviewers' reports)
+        "True after): the call must leave it as it found it; switch it inside a `with "
+        "torch.no_grad():` or `with torch.enable_grad():` block",
     ),
     "the default dtype changed": (
         f"def f(x):\n    torch.set_default_dtype(torch.float64)\n{STABLE}",
