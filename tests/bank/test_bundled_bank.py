@@ -5,6 +5,7 @@ Loading only (no torch): `quizapp validate questions/` runs the questions live i
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from pathlib import Path
@@ -164,3 +165,37 @@ def test_the_tag_vocabulary_is_the_tags_the_bank_uses(questions: list[Question])
     used = {tag for q in questions for tag in q.tags}
     assert sorted(used - documented) == [], "tags missing from docs/question-bank.md's vocabulary"
     assert sorted(documented - used) == [], "tags in the vocabulary that no question carries"
+
+
+def _intraword_emphasis(markdown: str) -> list[str]:
+    """Emphasis opened straight after a letter, digit or bracket: `2*3*4` or `C*kh*kw` written
+    as prose, which Markdown shows as 2<em>3</em>4. Deliberate emphasis follows a space."""
+    from markdown_it import MarkdownIt
+
+    found = []
+    for block in MarkdownIt().parse(markdown):
+        children = block.children or []
+        for before, token in itertools.pairwise(children):
+            if token.type not in ("em_open", "strong_open") or before.type != "text":
+                continue
+            tail = before.content[-1:]
+            if tail and (tail.isalnum() or tail in ")]}"):
+                found.append(before.content[-20:] + token.markup)
+    return found
+
+
+def test_products_in_markdown_text_are_not_read_as_emphasis(questions: list[Question]) -> None:
+    # The prompt, explanation, model answer and misconception explanations are shown as
+    # Markdown; a product written `a*b*c` outside backticks loses its signs and italicises.
+    from quizapp.bank.variants import draw_variant, substitute
+
+    bad = []
+    for q in questions:
+        params = draw_variant(q, 1).params
+        texts = [("prompt", q.prompt), ("explanation", q.explanation)]
+        texts.append(("model_answer", q.model_answer or ""))
+        texts += [(f"misconception {m.name}", m.explanation) for m in q.misconceptions]
+        for where, text in texts:
+            for hit in _intraword_emphasis(substitute(text, params)):
+                bad.append(f"{q.id} {where}: ...{hit}")
+    assert bad == [], "write products in backticks or with ·/×:\n" + "\n".join(bad)
