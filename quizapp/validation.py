@@ -11,7 +11,8 @@ several variants when it has params:
 - `expect:` (questions without params) must equal the live truth, compared as an answer would be;
 - misconceptions, on every validated seed (all of a question's in one run): an authored one must
   not give the truth ("misconception X gives the truth on seed N": it could never diagnose a
-  wrong answer there) and must compute; on code questions every `code` misconception must fail
+  wrong answer there; one marked `sometimes_true` may, on some seeds but not all) and must
+  compute; on code questions every `code` misconception must fail
   the check ("the check accepts misconception X": a mutation test of the check). The automatic
   misconceptions are never validation problems.
 Questions whose `requires` the runner cannot meet are skipped (and listed), not failed.
@@ -191,6 +192,10 @@ class _Collector:
     def __init__(self, question: Question) -> None:
         self.question = question
         self._found: dict[object, tuple[str, str, Variant | None, list[int]]] = {}
+        # `sometimes_true` misconceptions: the names that differed from the truth on a seed,
+        # and those that gave it (each must differ somewhere, or it never diagnoses anything).
+        self.differed: set[str] = set()
+        self.gave_truth: set[str] = set()
 
     def add(
         self, field_name: str, message: str, variant: Variant | None = None, key: object = None
@@ -245,6 +250,13 @@ def _validate_question(grader: LiveGrader, q: Question, seeds: list[int]) -> _Ou
             if exc.unmet:
                 return _Outcome(skipped=exc.message)
             found.add(_failed_field(q, exc), exc.detail, variant, key=_failure_key(exc))
+    for name in sorted(found.gave_truth - found.differed):
+        found.add(
+            "misconceptions",
+            f"misconception {name} (sometimes_true) gives the truth on every validated seed "
+            f"({', '.join(map(str, seeds))}): it never diagnoses anything; make the params reach "
+            "a variant where the belief is wrong, or remove it",
+        )
     if q.trace is not None or q.graph is not None or q.modes is not None:
         _check_instruments(grader, draw_variant(q, seeds[0]), found)
     return _Outcome(problems=found.problems)
@@ -392,6 +404,9 @@ def _check_misconceptions(
                 key=("fails", m.name),
             )
         elif same_answer(q, belief.value, truth):
+            if m.sometimes_true:  # the rule holds for these params: nothing to diagnose here
+                found.gave_truth.add(m.name)
+                continue
             found.add(
                 "misconceptions",
                 f"misconception {m.name} gives the truth on seed {variant.seed}",
@@ -399,6 +414,7 @@ def _check_misconceptions(
                 key=("truth", m.name),
             )
         else:
+            found.differed.add(m.name)
             # Two beliefs with the same wrong answer: the first one tried would be named for
             # a user who holds the other (a misdiagnosis). Make the params tell them apart.
             twin = next((name for name, v in beliefs if same_answer(q, v, belief.value)), None)

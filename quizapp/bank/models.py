@@ -140,6 +140,9 @@ class Misconception(_Strict):
     setup: str | None = None
     code: str | None = None
     explanation: str = ""
+    # A belief that agrees with the truth on some variants (a rule that happens to hold for
+    # some params): validate accepts the truth on those seeds, as long as it differs on one.
+    sometimes_true: bool = False
 
     @field_validator("summary")
     @classmethod
@@ -156,6 +159,11 @@ class Misconception(_Strict):
                 "a misconception needs exactly one of 'answer' (an expression after the same "
                 "setup), 'setup' (a replacement setup) or 'code' (a wrong solution, code kind); "
                 f"this one has {', '.join(given) if given else 'none'}"
+            )
+        if self.sometimes_true and self.code is not None:
+            raise ValueError(
+                "'sometimes_true' is for 'answer' and 'setup' misconceptions: a 'code' "
+                "misconception is wrong code, and the check must reject it on every variant"
             )
         return self
 
@@ -253,7 +261,14 @@ class Question(_Strict):
         """Stable digest of what the question asks; progress survives edits, flagged as changed."""
         # Not the aliases: old names change nothing the question asks (and a field added later
         # must not change every question's digest, which would flag them all as edited).
-        payload = self.model_dump(mode="json", exclude={"source_file", "source_line", "aliases"})
+        # Nor `sometimes_true`: it tells validate what to expect, not the learner anything.
+        exclude: Any = {
+            "source_file": True,
+            "source_line": True,
+            "aliases": True,
+            "misconceptions": {"__all__": {"sometimes_true"}},
+        }
+        payload = self.model_dump(mode="json", exclude=exclude)
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

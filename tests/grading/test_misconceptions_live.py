@@ -450,3 +450,74 @@ def test_a_slow_diagnosis_never_holds_the_verdict_and_serves_the_next_one(
     second = grader.grade(variant, wrong)
     assert second.misconception is not None and second.misconception.name == "column-means"
     assert _misconception_runs(counting) == 1
+
+
+def _mean_not_sum(sizes: list[int], *, sometimes_true: bool) -> Question:
+    """ "mean, not sum" is right when the tensor holds one element (n = 1), wrong otherwise."""
+    belief: dict[str, Any] = {"name": "mean-not-sum", "summary": "s", "answer": "x.mean().item()"}
+    if sometimes_true:
+        belief["sometimes_true"] = True
+    return Question.model_validate(
+        {
+            "id": "t.sometimes-true",
+            "kind": "value",
+            "topic": "t",
+            "prompt": "?",
+            "params": {"n": sizes},
+            "setup": "x = torch.ones(n)",
+            "answer": "x.sum().item()",
+            "misconceptions": [belief],
+        }
+    )
+
+
+def _problems(runner: Any, q: Question, seeds: int) -> list[str]:
+    bank = Bank(questions={q.id: q}, problems=[], dirs=[])
+    return [
+        p.message
+        for p in validate_bank(bank, LiveGrader(runner), seeds_per_question=seeds).problems
+    ]
+
+
+def test_a_sometimes_true_misconception_may_give_the_truth_on_some_seeds(runner: Any) -> None:
+    # unmarked, the belief that is right for n = 1 is a problem there, as before
+    unmarked = _problems(runner, _mean_not_sum([1, 3], sometimes_true=False), 2)
+    assert any("misconception mean-not-sum gives the truth on seed" in m for m in unmarked)
+    # marked, it is accepted: it differs from the truth on the n = 3 variant
+    assert _problems(runner, _mean_not_sum([1, 3], sometimes_true=True), 2) == []
+    # but one that gives the truth on every validated seed never diagnoses anything
+    always = _problems(runner, _mean_not_sum([1], sometimes_true=True), 2)
+    assert any(
+        "misconception mean-not-sum (sometimes_true) gives the truth on every validated seed" in m
+        for m in always
+    ), always
+
+
+def test_a_sometimes_true_misconception_diagnoses_where_it_is_wrong(runner: Any) -> None:
+    q = _mean_not_sum([1, 3], sometimes_true=True)
+    grader = LiveGrader(runner)
+    seeds = {draw_variant(q, s).params["n"]: s for s in range(40)}
+    wrong = grader.grade(draw_variant(q, seeds[3]), "1")
+    assert wrong.status is GradeStatus.INCORRECT
+    assert wrong.misconception is not None and wrong.misconception.name == "mean-not-sum"
+    right = grader.grade(draw_variant(q, seeds[1]), "1")
+    assert right.status is GradeStatus.CORRECT and right.misconception is None
+
+
+def test_sometimes_true_is_not_for_wrong_code() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="'sometimes_true' is for 'answer' and 'setup'"):
+        Question.model_validate(
+            {
+                "id": "t.code",
+                "kind": "code",
+                "topic": "t",
+                "prompt": "?",
+                "solution": "y = 1",
+                "check": "assert y == 1",
+                "misconceptions": [
+                    {"name": "off", "summary": "s", "code": "y = 2", "sometimes_true": True}
+                ],
+            }
+        )
