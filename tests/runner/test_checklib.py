@@ -471,6 +471,14 @@ REFERENCE_CASES = {
         "    return (x - m) / torch.sqrt(v + eps) * (w * 0.70710678) * 2 ** 0.5 + b\n",
         "a constant is written with too few digits",
     ),
+    "a float32 gradient under a float64 output": (  # the value exact, the backward in float32
+        "def layer_norm(x, shape, w, b, eps=1e-5):\n"
+        "    exact = _ln(x, w, b, eps)\n"
+        "    rough = _ln(x.float(), w.float(), b.float(), eps).to(x.dtype)\n"
+        "    return exact.detach() + (rough - rough.detach())\n"
+        f"def _ln(x, w, b, eps):\n{_LN}",
+        "the outputs match, but the gradient of x differs from PyTorch's",
+    ),
     "a float32 answer to float64": (
         "def layer_norm(x, shape, w, b, eps=1e-5):\n"
         f"    x, w, b = x.float(), w.float(), b.float()\n{_LN}",
