@@ -562,11 +562,29 @@ class Guarded:
         `torch.no_grad()` and once with grad on: each call asserts that it left the mode as the
         caller had it (a solution that forces grad on or off is caught whichever way it errs)."""
         assert self.first_call is not None, f"the check never called {self.name}"
-        for mode in (torch.no_grad, torch.enable_grad):
+        for mode, advice in (
+            (
+                torch.no_grad,
+                "code that needs autograd inside must switch it on itself, in a local `with "
+                "torch.enable_grad():` block (`torch.func` transforms work either way)",
+            ),
+            (torch.enable_grad, "the result must not depend on the caller's grad mode"),
+        ):
             args, kwargs = self.first_call
             with mode():
                 args_copy, kwargs_copy = _detached_copy((args, kwargs))
-                self(*args_copy, **kwargs_copy)
+                try:
+                    self(*args_copy, **kwargs_copy)
+                except AssertionError:
+                    raise  # the guard's own verdict (or the code's assert) says what it is
+                except Exception as exc:
+                    # A bare "element 0 of tensors does not require grad" does not say that
+                    # the call was a repeat under another grad mode.
+                    raise AssertionError(
+                        f"{self.name} raised {type(exc).__name__} when called again under "
+                        f"`with torch.{mode.__name__}():` (a caller may do that): {exc}. "
+                        f"{advice[0].upper()}{advice[1:]}."
+                    ) from None
 
 
 def guard_calls(

@@ -72,6 +72,12 @@ WRONG = {
         "    x /= x.sum(-1, keepdim=True)\n    return x\n",
         "`x` was changed in place",
     ),
+    "fails when the caller has grad off": (  # say it was the repeat under no_grad (b3)
+        "def f(x):\n    if not torch.is_grad_enabled():\n"
+        "        raise RuntimeError('element 0 of tensors does not require grad')\n"
+        f"{STABLE}",
+        "raised RuntimeError when called again under `with torch.no_grad():`",
+    ),
     "grad mode switched off": (
         f"def f(x):\n    torch.set_grad_enabled(False)\n{STABLE}",
         "grad mode (True before the call, False after): the call must leave it as it found it",
