@@ -192,8 +192,9 @@ class _Collector:
     def __init__(self, question: Question) -> None:
         self.question = question
         self._found: dict[object, tuple[str, str, Variant | None, list[int]]] = {}
-        # `sometimes_true` misconceptions: the names that differed from the truth on a seed,
-        # and those that gave it (each must differ somewhere, or it never diagnoses anything).
+        # Misconceptions that differed from the truth on some seed, and the `sometimes_true`
+        # ones that gave it on some seed: each of those must differ somewhere, or it never
+        # diagnoses anything.
         self.differed: set[str] = set()
         self.gave_truth: set[str] = set()
 

@@ -12,7 +12,15 @@ import click
 from rich.table import Table
 
 from quizapp.cli.options import bank_option, db_option, json_option, user_option
-from quizapp.cli.progress_cmds import Unusable, _out, _quiet_bank, _service, _user, adopt_renames
+from quizapp.cli.progress_cmds import (
+    Unusable,
+    _out,
+    _quiet_bank,
+    _service,
+    _user,
+    adopt_renames,
+    bank_questions,
+)
 from quizapp.practice.modes import MOCK_SIZES, QUEUE_MODES, PracticeMode
 
 
@@ -50,7 +58,7 @@ def queue_cmd(
 ) -> None:
     """Print the round the app would serve now (id, topic, kind, difficulty, reason, seed)."""
     bank = _quiet_bank(ctx, banks)
-    questions = list(bank.questions.values()) if bank is not None else []
+    questions = bank_questions(bank)
     if not questions:
         raise Unusable("the bank has no questions that load; see `quizapp validate`")
     topics = sorted({q.topic for q in questions})

@@ -217,7 +217,7 @@ def users_set(
     topics: list[str] | None = None
     if focus is not None:
         topics = [t.strip() for t in focus.split(",") if t.strip()]
-        known = {q.topic for q in _bank_questions(ctx, banks)}
+        known = {q.topic for q in bank_questions(_quiet_bank(ctx, banks))}
         unknown = [t for t in topics if known and t not in known]
         if unknown:
             raise Unusable(
@@ -271,9 +271,8 @@ def _quiet_bank(ctx: click.Context, banks: Sequence[str]) -> Bank | None:
         return None
 
 
-def _bank_questions(ctx: click.Context, banks: Sequence[str]) -> list[Any]:
+def bank_questions(bank: Bank | None) -> list[Any]:
     """The bank's questions for topic totals; without a usable bank, stats use recorded topics."""
-    bank = _quiet_bank(ctx, banks)
     return list(bank.questions.values()) if bank is not None else []
 
 
@@ -297,7 +296,7 @@ def stats_cmd(
 ) -> None:
     """Progress statistics: totals, topics, streaks, a year of activity, what is due."""
     bank = _quiet_bank(ctx, banks)
-    questions = list(bank.questions.values()) if bank is not None else []
+    questions = bank_questions(bank)
     with _service(ctx, db) as service:
         adopt_renames(service, bank)
         name = _user(ctx, service, user)

@@ -565,10 +565,10 @@ class Guarded:
         for mode, advice in (
             (
                 torch.no_grad,
-                "code that needs autograd inside must switch it on itself, in a local `with "
-                "torch.enable_grad():` block (`torch.func` transforms work either way)",
+                "Code that needs autograd inside must switch it on itself, in a local `with "
+                "torch.enable_grad():` block (`torch.func` transforms work either way).",
             ),
-            (torch.enable_grad, "the result must not depend on the caller's grad mode"),
+            (torch.enable_grad, "The result must not depend on the caller's grad mode."),
         ):
             args, kwargs = self.first_call
             with mode():
@@ -582,8 +582,7 @@ class Guarded:
                     # the call was a repeat under another grad mode.
                     raise AssertionError(
                         f"{self.name} raised {type(exc).__name__} when called again under "
-                        f"`with torch.{mode.__name__}():` (a caller may do that): {exc}. "
-                        f"{advice[0].upper()}{advice[1:]}."
+                        f"`with torch.{mode.__name__}():` (a caller may do that): {exc}. {advice}"
                     ) from None
 
 
